@@ -1,0 +1,52 @@
+"""TraineeTalk Live: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from chat import config as settings
+from chat.extensions import csrf, db, login_manager, socketio
+from chat.wsgi import without_websocket_compression
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config from the environment (plus `test_config`), extensions, routes."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(settings.from_environment(Path(app.instance_path), overrides=test_config))
+    clock_fn: Callable[[], datetime] = app.config.get("CHAT_NOW") or _utcnow
+    app.config["CHAT_NOW"] = clock_fn
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["CHAT_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        max_http_buffer_size=64 * 1024,
+        cors_allowed_origins=None,  # same origin only
+    )
+    app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
+
+    from chat import cli, realtime, web
+
+    web.init_app(app)
+    realtime.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,63 @@
+"""Errors that carry their code; one handler maps them for HTTP, one for sockets."""
+
+from __future__ import annotations
+
+HTTP_STATUS = {
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "invalid": 400,
+    "rate_limited": 429,
+    "room_closed": 409,
+    "conflict": 409,
+    "unavailable": 503,
+}
+
+
+class ChatError(Exception):
+    """A failure the user can be told about: a code from DESIGN.md and a message."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status for this error's code."""
+        return HTTP_STATUS[self.code]
+
+    def as_ack(self) -> dict[str, object]:
+        """The Socket.IO acknowledgement payload for this error."""
+        return {"ok": False, "error": {"code": self.code, "message": self.message}}
+
+
+class Forbidden(ChatError):
+    """The actor is signed in but may not do this."""
+
+    code = "forbidden"
+
+
+class NotFound(ChatError):
+    """The thing asked for does not exist (or the actor may not know it does)."""
+
+    code = "not_found"
+
+
+class Unauthenticated(ChatError):
+    """No valid identity was presented."""
+
+    code = "unauthenticated"
+
+
+class ValidationError(ChatError):
+    """Bad input; `fields` maps a form field name to what is wrong with it."""
+
+    code = "invalid"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {msg}" for name, msg in fields.items()))
+        self.fields = fields

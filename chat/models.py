@@ -1,0 +1,160 @@
+"""SQLAlchemy models. Times are stored as UTC and always come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store naive UTC (portable across SQLite and PostgreSQL); return aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table."""
+
+
+session_facilitators = Table(
+    "session_facilitators",
+    Base.metadata,
+    Column("session_id", ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    """A member: trainee, facilitator (per session) or organiser (of the series)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    pronouns: Mapped[str] = mapped_column(String(40), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_organiser: Mapped[bool] = mapped_column(Boolean, default=False)
+    trains_at: Mapped[str] = mapped_column(String(120), default="")
+    modality: Mapped[str] = mapped_column(String(80), default="")
+    training_stage: Mapped[str] = mapped_column(String(40), default="")
+    interests: Mapped[str] = mapped_column(String(300), default="")
+    bio: Mapped[str] = mapped_column(String(500), default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # Flask-Login's protocol, kept here so the web layer needs no wrapper class.
+    is_active = True
+    is_anonymous = False
+    is_authenticated = True
+
+    def get_id(self) -> str:
+        """Identifier stored in the signed session cookie."""
+        return str(self.id)
+
+
+class ApiToken(Base):
+    """A personal access token for scripts and bots; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class SetupToken(Base):
+    """The one-time link that lets the first organiser create their account."""
+
+    __tablename__ = "setup_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Series(Base):
+    """A weekly series such as #TraineeTalk: a weekday and local time in an IANA zone."""
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday, as datetime.weekday()
+    local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" on the series' wall clock
+    time_zone: Mapped[str] = mapped_column(String(64))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    sessions: Mapped[list[ChatSession]] = relationship(
+        back_populates="series", order_by="ChatSession.starts_at"
+    )
+
+
+class ChatSession(Base):
+    """One scheduled hour: its topic, times, facilitators and the organiser's overrides."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("series_id", "series_slot", name="uq_sessions_series_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("series.id", ondelete="SET NULL"), nullable=True
+    )
+    # The series date this session was generated for; keeps generation idempotent
+    # even after the organiser moves the session to another time.
+    series_slot: Mapped[date | None] = mapped_column(Date, nullable=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    content_note: Mapped[str] = mapped_column(String(300), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last state broadcast to clients; the clock compares and swaps it so that
+    # each transition is announced exactly once, even with several processes.
+    announced_state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    series: Mapped[Series | None] = relationship(back_populates="sessions")
+    facilitators: Mapped[list[User]] = relationship(
+        secondary=session_facilitators, order_by="User.display_name"
+    )

@@ -1,0 +1,49 @@
+"""The clock task: announces each session's state change once, when it happens."""
+
+from __future__ import annotations
+
+import logging
+from threading import Lock
+
+from flask import Flask
+
+from chat.extensions import db, socketio
+from chat.realtime.broadcast import broadcast
+from chat.services import rooms
+
+log = logging.getLogger(__name__)
+_started: set[int] = set()
+_start_lock = Lock()
+
+
+def tick(app: Flask) -> int:
+    """Announce every due transition once; return how many were announced."""
+    with app.app_context():
+        try:
+            events = rooms.due_transitions(
+                db.session, app.config["CHAT_NOW"](), app.config["CHAT_LOBBY_MINUTES"]
+            )
+        finally:
+            db.session.remove()
+    broadcast(events)
+    return len(events)
+
+
+def _run(app: Flask) -> None:
+    while True:
+        try:
+            tick(app)
+        except Exception:  # keep ticking: one bad tick must not stop every later change
+            log.exception("clock tick failed")
+        socketio.sleep(app.config["CHAT_CLOCK_SECONDS"])
+
+
+def ensure_started(app: Flask) -> None:
+    """Start this process's clock once (the compare-and-swap makes several processes safe)."""
+    if not app.config["CHAT_CLOCK_ENABLED"]:
+        return
+    with _start_lock:
+        if id(app) in _started:
+            return
+        _started.add(id(app))
+    socketio.start_background_task(_run, app)

@@ -1,0 +1,35 @@
+"""Running the app as a server with `python app.py`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from chat import migrate
+from chat.extensions import db, socketio
+from chat.services import accounts
+
+
+def first_start_link(app: Flask) -> str | None:
+    """If no organiser exists yet, a fresh one-time set-up link; else None."""
+    with app.app_context():
+        try:
+            if not accounts.needs_first_organiser(db.session):
+                return None
+            token = accounts.issue_setup_link_token(db.session, app.config["CHAT_NOW"]())
+        finally:
+            db.session.remove()
+    base = app.config["CHAT_PUBLIC_URL"] or (
+        f"http://{app.config['CHAT_HOST']}:{app.config['CHAT_PORT']}"
+    )
+    return f"{base.rstrip('/')}/setup/{token}"
+
+
+def serve(app: Flask) -> None:
+    """Migrate, print the set-up link if needed, and serve until stopped."""
+    migrate.upgrade(app.config["DATABASE_URL"])
+    link = first_start_link(app)
+    if link:
+        print(f"\nNo organiser yet. Open this one-time link to create yours:\n  {link}\n", flush=True)
+    host, port = app.config["CHAT_HOST"], app.config["CHAT_PORT"]
+    print(f"TraineeTalk Live on http://{host}:{port} ({socketio.async_mode})", flush=True)
+    socketio.run(app, host=host, port=port, log_output=app.config["CHAT_ENV"] == "development")

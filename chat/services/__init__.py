@@ -1,0 +1,1 @@
+"""What the product does, without Flask: functions take (db, actor, arguments, now)."""

@@ -1,0 +1,151 @@
+"""Room state: derived from the schedule plus the organiser's overrides, announced once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from chat.errors import ChatError, Forbidden
+from chat.events import SessionStateChanged
+from chat.models import ChatSession, User
+
+SCHEDULED, LOBBY, LIVE, ENDED, CANCELLED = "scheduled", "lobby", "live", "ended", "cancelled"
+FINAL_STATES = (ENDED, CANCELLED)
+MAX_EXTENSION_MINUTES = 120
+
+
+def ends_at(session: ChatSession) -> datetime:
+    """When the session ends: an explicit end, else start + duration + extensions."""
+    if session.ended_at is not None:
+        return session.ended_at
+    return session.starts_at + timedelta(minutes=session.duration_minutes + session.extra_minutes)
+
+
+def live_from(session: ChatSession) -> datetime:
+    """When the session goes live: the scheduled start, or earlier if opened early."""
+    if session.opened_at is not None and session.opened_at < session.starts_at:
+        return session.opened_at
+    return session.starts_at
+
+
+def lobby_opens_at(session: ChatSession, lobby_minutes: int) -> datetime:
+    """When the lobby opens: `lobby_minutes` before the start."""
+    return session.starts_at - timedelta(minutes=lobby_minutes)
+
+
+def derive_state(session: ChatSession, now: datetime, lobby_minutes: int) -> str:
+    """The state at `now`: scheduled → lobby → live → ended, or cancelled."""
+    if session.cancelled:
+        return CANCELLED
+    if now >= ends_at(session):
+        return ENDED
+    if now >= live_from(session):
+        return LIVE
+    if now >= lobby_opens_at(session, lobby_minutes):
+        return LOBBY
+    return SCHEDULED
+
+
+def state_payload(session: ChatSession, now: datetime, lobby_minutes: int) -> dict[str, Any]:
+    """The `state` event body clients use for banners and countdowns."""
+    return {
+        "session_id": session.id,
+        "state": derive_state(session, now, lobby_minutes),
+        "starts_at": live_from(session).isoformat(),
+        "ends_at": ends_at(session).isoformat(),
+        "lobby_opens_at": lobby_opens_at(session, lobby_minutes).isoformat(),
+        "server_time": now.isoformat(),
+    }
+
+
+def announce_if_changed(
+    db: Session, session: ChatSession, now: datetime, lobby_minutes: int
+) -> list[SessionStateChanged]:
+    """Return the state event if the state moved since it was last announced.
+
+    A compare-and-swap on `announced_state` makes only one process broadcast a change.
+    """
+    new_state = derive_state(session, now, lobby_minutes)
+    old_state = session.announced_state
+    if new_state == old_state:
+        return []
+    swapped = db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == session.id, ChatSession.announced_state == old_state)
+        .values(announced_state=new_state)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+        return []
+    session.announced_state = new_state
+    return [SessionStateChanged(session.id, state_payload(session, now, lobby_minutes))]
+
+
+def due_transitions(db: Session, now: datetime, lobby_minutes: int) -> list[SessionStateChanged]:
+    """Sessions whose state moved since it was last announced; each is announced once.
+
+    Idempotent: calling it again, or from a second process, returns nothing new.
+    """
+    horizon = now + timedelta(minutes=lobby_minutes)
+    candidates = db.scalars(
+        select(ChatSession).where(
+            ChatSession.announced_state.not_in(FINAL_STATES),
+            ChatSession.starts_at <= horizon,
+        )
+    ).all()
+    events: list[SessionStateChanged] = []
+    for session in candidates:
+        events.extend(announce_if_changed(db, session, now, lobby_minutes))
+    return events
+
+
+def _require_organiser(actor: User) -> None:
+    if not actor.is_organiser:
+        raise Forbidden("Only organisers can change a session's state.")
+
+
+def open_now(
+    db: Session, actor: User, session: ChatSession, now: datetime, lobby_minutes: int
+) -> list[SessionStateChanged]:
+    """Open the room early: it goes live now instead of at the scheduled start."""
+    _require_organiser(actor)
+    if derive_state(session, now, lobby_minutes) not in (SCHEDULED, LOBBY):
+        raise ChatError("Only a session that has not started can be opened early.", "conflict")
+    session.opened_at = now
+    session.revision += 1
+    db.commit()
+    return announce_if_changed(db, session, now, lobby_minutes)
+
+
+def extend(
+    db: Session, actor: User, session: ChatSession, minutes: int, now: datetime, lobby_minutes: int
+) -> list[SessionStateChanged]:
+    """Give a running session more time."""
+    _require_organiser(actor)
+    if not 1 <= minutes <= MAX_EXTENSION_MINUTES:
+        raise ChatError(f"Extend by 1 to {MAX_EXTENSION_MINUTES} minutes.", "invalid")
+    if derive_state(session, now, lobby_minutes) not in (LOBBY, LIVE):
+        raise ChatError("Only a session in its lobby or live can be extended.", "conflict")
+    session.extra_minutes += minutes
+    session.revision += 1
+    db.commit()
+    events = announce_if_changed(db, session, now, lobby_minutes)
+    # The state may not move, but the end time did: tell the room anyway.
+    return events or [SessionStateChanged(session.id, state_payload(session, now, lobby_minutes))]
+
+
+def end_now(
+    db: Session, actor: User, session: ChatSession, now: datetime, lobby_minutes: int
+) -> list[SessionStateChanged]:
+    """End the session now; the room becomes read-only."""
+    _require_organiser(actor)
+    if derive_state(session, now, lobby_minutes) not in (LOBBY, LIVE):
+        raise ChatError("Only a session in its lobby or live can be ended.", "conflict")
+    session.ended_at = now
+    session.revision += 1
+    db.commit()
+    return announce_if_changed(db, session, now, lobby_minutes)

@@ -1,0 +1,25 @@
+"""HTTP blueprints: thin views that parse, call a service and render."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from chat.errors import ChatError
+from chat.web import auth, common, organise, schedule
+
+
+def init_app(app: Flask) -> None:
+    """Register blueprints, template helpers and the one HTTP error mapping."""
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(schedule.bp)
+    app.register_blueprint(organise.bp)
+    common.init_app(app)
+
+    @app.errorhandler(ChatError)
+    def _chat_error(exc: ChatError) -> tuple[str, int]:
+        return render_template("error.html", message=exc.message), exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[str, int]:
+        return render_template("error.html", message=exc.description), exc.code or 500

@@ -1,0 +1,115 @@
+"""Register, sign in and out, the first organiser's set-up link, and the profile."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from chat.errors import ValidationError
+from chat.extensions import db
+from chat.services import accounts
+from chat.web.common import now, show_errors
+from chat.web.forms import ActionForm, LoginForm, ProfileForm, RegisterForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(default: str) -> str:
+    """Follow ?next= only to a path on this site (no open redirects)."""
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return default
+
+
+def _registration(form: RegisterForm) -> accounts.Registration:
+    return accounts.Registration(
+        email=form.email.data or "",
+        display_name=form.display_name.data or "",
+        pronouns=form.pronouns.data or "",
+        password=form.password.data or "",
+    )
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    """A trainee creates an account and is signed in."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(db.session, _registration(form), now())
+        except ValidationError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            login_user(user)
+            flash("Welcome! Tell others a little about yourself.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Sign in with email and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(db.session, form.email.data or "", form.password.data or "")
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            login_user(user)
+            return redirect(_safe_next(url_for("schedule.index")))
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out (POST with CSRF, so a link elsewhere cannot sign people out)."""
+    if ActionForm().validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("schedule.index"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+def setup(token: str) -> str | Response:
+    """The one-time link printed at first start: create the first organiser account."""
+    accounts.check_setup_token(db.session, token, now())
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_first_organiser(db.session, token, _registration(form), now())
+        except ValidationError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            login_user(user)
+            flash("You are the first organiser. Create a series to get started.", "success")
+            return redirect(url_for("organise.dashboard"))
+    return render_template("auth/setup.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile() -> str | Response:
+    """A member edits their introduction."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                db.session,
+                current_user,
+                accounts.Profile(**{name: form[name].data or "" for name in accounts.PROFILE_FIELDS}),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            flash("Profile saved.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form), 400 if form.errors else 200

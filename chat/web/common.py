@@ -1,0 +1,96 @@
+"""Helpers shared by the views: the clock, the viewer's time zone, permissions, forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+
+from chat.errors import ValidationError
+from chat.extensions import db, login_manager
+from chat.models import User
+from chat.services import clock, rooms
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def now() -> datetime:
+    """The current time (tests may replace the app's clock)."""
+    return cast(datetime, current_app.config["CHAT_NOW"]())
+
+
+def lobby_minutes() -> int:
+    """How long before the start a session's lobby opens."""
+    return int(current_app.config["CHAT_LOBBY_MINUTES"])
+
+
+def viewer_zone() -> str:
+    """The zone to show times in: the profile's, else the browser's (cookie), else UTC."""
+    if current_user.is_authenticated and current_user.time_zone:
+        return str(current_user.time_zone)
+    candidate = request.cookies.get("tz", "")
+    try:
+        clock.zone(candidate)
+    except ValidationError:
+        return "UTC"
+    return candidate
+
+
+def local_time(moment: datetime) -> Markup:
+    """A <time> element in the viewer's zone; the browser re-renders it in its own zone."""
+    return Markup('<time datetime="{}" data-local>{}</time>').format(
+        moment.isoformat(), clock.format_local(moment, viewer_zone())
+    )
+
+
+def organiser_required(view: F) -> F:
+    """Sign-in required, and 403 for anyone who is not an organiser."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return cast(Any, current_app.login_manager).unauthorized()  # type: ignore[attr-defined]
+        if not current_user.is_organiser:
+            abort(403, "This page is for organisers.")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def show_errors(form: FlaskForm, exc: ValidationError) -> None:
+    """Attach a service's field errors to the form so each shows next to its field."""
+    for name, message in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def init_app(app: Flask) -> None:
+    """Template helpers and sign-in settings."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["weekdays"] = clock.WEEKDAYS
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "room_state": lambda s: rooms.derive_state(s, now(), lobby_minutes()),
+            "profile_zone": escape(current_user.time_zone)
+            if current_user.is_authenticated
+            else "",
+        }

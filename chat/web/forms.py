@@ -1,0 +1,108 @@
+"""Form classes: parsing and CSRF. Domain rules live in the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from chat.services.accounts import TRAINING_STAGES
+from chat.services.clock import WEEKDAYS
+
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class RegisterForm(FlaskForm):
+    """Create an account."""
+
+    email = EmailField("Email")
+    display_name = StringField("Display name", description="Shown to others in the room.")
+    pronouns = StringField("Pronouns (optional)", description="For example she/her, they/them.")
+    password = PasswordField("Password", description="At least 10 characters.")
+
+
+class LoginForm(FlaskForm):
+    """Sign in."""
+
+    email = EmailField("Email")
+    password = PasswordField("Password")
+
+
+class ProfileForm(FlaskForm):
+    """A member's introduction."""
+
+    display_name = StringField("Display name")
+    pronouns = StringField("Pronouns")
+    trains_at = StringField("Where you train or practise")
+    modality = StringField("Modality", description="For example person-centred, CBT, integrative.")
+    training_stage = SelectField(
+        "Stage of training", choices=[(s, s or "Prefer not to say") for s in TRAINING_STAGES]
+    )
+    interests = StringField("Interests", description="Comma separated.")
+    bio = TextAreaField("Short bio", description="Shown with sessions you facilitate.")
+    time_zone = StringField(
+        "Time zone",
+        description="An IANA name like Europe/London. Leave empty to use your browser's.",
+    )
+
+
+class SeriesForm(FlaskForm):
+    """A weekly series."""
+
+    name = StringField("Name", description="For example #TraineeTalk.")
+    description = TextAreaField("Description")
+    weekday = SelectField("Day", coerce=int, choices=list(enumerate(WEEKDAYS)))
+    local_time = StringField("Time", description="24-hour, for example 20:00.")
+    time_zone = StringField("Time zone", description="An IANA name like Europe/London.")
+    duration_minutes = IntegerField(
+        "Duration (minutes)", default=60, validators=[InputRequired("Enter a number of minutes.")]
+    )
+
+
+class GenerateForm(FlaskForm):
+    """Generate the next N weeks of a series."""
+
+    weeks = IntegerField(
+        "Weeks ahead",
+        default=8,
+        validators=[InputRequired("Enter a number of weeks."), NumberRange(1, 52)],
+    )
+
+
+class SessionForm(FlaskForm):
+    """One session."""
+
+    title = StringField("Topic")
+    description = TextAreaField("Description")
+    content_note = StringField(
+        "Content note (optional)", description="For example: discusses suicide and self-harm."
+    )
+    starts_local = DateTimeLocalField("Starts", format=LOCAL_FORMATS, validators=[Optional()])
+    ends_local = DateTimeLocalField("Ends", format=LOCAL_FORMATS, validators=[Optional()])
+    time_zone = StringField("Time zone", description="The zone the times above are in.")
+    facilitators = StringField(
+        "Facilitators", description="Email addresses of registered users, comma separated."
+    )
+    series_id = SelectField("Series", coerce=int, choices=[])
+    cancelled = BooleanField("Cancelled")
+
+
+class ExtendForm(FlaskForm):
+    """Extend a running session."""
+
+    minutes = IntegerField(
+        "Minutes", default=10, validators=[InputRequired("Enter minutes."), NumberRange(1, 120)]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs CSRF protection."""

@@ -1,0 +1,66 @@
+"""Public schedule, calendar feeds, and each session's lobby page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_login import login_required
+
+from chat.extensions import db
+from chat.services import calendar, rooms, schedule
+from chat.web.common import lobby_minutes, now
+
+bp = Blueprint("schedule", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """The schedule is the home page: shareable, no sign-in needed."""
+    moment = now()
+    return render_template(
+        "schedule/index.html",
+        upcoming=schedule.upcoming_sessions(db.session, moment),
+        past=schedule.past_sessions(db.session, moment, limit=20),
+        series=schedule.all_series(db.session),
+    )
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@bp.get("/schedule.ics")
+def feed() -> Response:
+    """The iCalendar feed calendar apps subscribe to (no sign-in, stable UIDs)."""
+    sessions = [
+        (s, url_for("schedule.lobby", session_id=s.id, _external=True))
+        for s in schedule.all_sessions(db.session)
+    ]
+    domain = current_app.config["CHAT_CALENDAR_DOMAIN"]
+    return _ics(calendar.calendar_feed(sessions, "#TraineeTalk Live", domain, now()), "schedule.ics")
+
+
+@bp.get("/sessions/<int:session_id>.ics")
+def session_ics(session_id: int) -> Response:
+    """One session as an "add to calendar" file."""
+    session = schedule.get_session(db.session, session_id)
+    url = url_for("schedule.lobby", session_id=session.id, _external=True)
+    domain = current_app.config["CHAT_CALENDAR_DOMAIN"]
+    body = calendar.calendar_feed([(session, url)], session.title, domain, now())
+    return _ics(body, f"traineetalk-session-{session.id}.ics")
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+def lobby(session_id: int) -> str:
+    """The session's page: details, live countdown and state, who is waiting."""
+    session = schedule.get_session(db.session, session_id)
+    moment = now()
+    return render_template(
+        "schedule/lobby.html",
+        session=session,
+        state=rooms.state_payload(session, moment, lobby_minutes()),
+    )

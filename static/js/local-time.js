@@ -1,0 +1,33 @@
+// Shows every <time data-local> in the reader's own time zone, e.g. "Tue 25 Nov, 21:00 CET".
+// The server renders the same text in the profile's zone (or a zone remembered in the
+// "tz" cookie) so the page reads correctly before and without this script.
+
+const profileZone = document.body.dataset.profileZone || "";
+
+export function viewerZone() {
+  return profileZone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+export function formatLocal(date, zone = viewerZone()) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      weekday: "short", day: "numeric", month: "short", hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23", timeZone: zone, timeZoneName: "short",
+    }).formatToParts(date).map((p) => [p.type, p.value]),
+  );
+  return `${parts.weekday} ${parts.day} ${parts.month}, ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+}
+
+export function localiseTimes(root = document) {
+  for (const el of root.querySelectorAll("time[data-local]")) {
+    el.textContent = formatLocal(new Date(el.getAttribute("datetime")));
+  }
+}
+
+if (!profileZone) {
+  const zone = viewerZone();
+  if (!document.cookie.split("; ").includes(`tz=${encodeURIComponent(zone)}`)) {
+    document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+}
+localiseTimes();

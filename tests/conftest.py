@@ -1,0 +1,183 @@
+"""Fixtures: app, client, sign-in helper, socket clients and a real server process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from chat import create_app
+from chat.extensions import db, socketio
+from chat.migrate import upgrade
+from chat.realtime.presence import presence
+from tests.helpers import PASSWORD, Clock, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration applied, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, migrated_db: Path, clock: Clock) -> Iterator[Flask]:
+    path = tmp_path / "test.db"
+    shutil.copy(migrated_db, path)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{path}",
+            "CHAT_ASYNC_MODE": "threading",
+            "WTF_CSRF_ENABLED": False,
+            "CHAT_CLOCK_ENABLED": False,
+            "CHAT_NOW": clock,
+            "SERVER_NAME": "traineetalk.test",
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+    presence._rooms.clear()
+    assert db.engine is not None
+    db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Auth:
+    """Sign in and out through the real forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def organiser(app: Flask) -> Any:
+    return make_user(db.session, "org@example.org", "Olu Organiser", organiser=True)
+
+
+@pytest.fixture
+def member(app: Flask) -> Any:
+    return make_user(db.session, "trainee@example.org", "Tam Trainee")
+
+
+@pytest.fixture
+def socket_client(app: Flask) -> Any:
+    """Make Socket.IO test clients that carry a signed-in Flask client's cookie."""
+    made = []
+
+    def connect(flask_client: FlaskClient | None = None, auth: Any = None) -> Any:
+        sio = socketio.test_client(app, flask_test_client=flask_client, auth=auth)
+        made.append(sio)
+        return sio
+
+    yield connect
+    for sio in made:
+        if sio.is_connected():
+            sio.disconnect()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """`python app.py` in a subprocess on a random port with its own database."""
+
+    def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / f"server-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "DATABASE_URL": f"sqlite:///{tmp / 'live.db'}",
+            "SECRET_KEY": "e2e-secret",
+            "CHAT_ENV": "development",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LiveServer:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "app.py"], cwd=ROOT, env=self.env, stdout=out, stderr=out
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def flask(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """Run a `flask --app app` command against this server's database."""
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path).start()
+    yield server
+    server.stop()

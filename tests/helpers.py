@@ -1,0 +1,39 @@
+"""Shared test helpers: a settable clock, users, sign-in, services checks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from chat.models import User
+from chat.services import accounts
+
+PASSWORD = "correct horse battery"
+START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """A clock the tests move by hand; the app reads it through CHAT_NOW."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_user(db: Session, email: str, name: str | None = None, organiser: bool = False) -> User:
+    """Register a user with the shared test password."""
+    form = accounts.Registration(email, name or email.split("@")[0].title(), PASSWORD)
+    return accounts.register(db, form, START, organiser=organiser)
+
+
+def missing_service(reason: str) -> None:
+    """Skip on a laptop without the service; fail in CI (CHAT_REQUIRE_SERVICES=1)."""
+    if os.environ.get("CHAT_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
