@@ -18,7 +18,7 @@ if __name__ == "__main__":
 
         eventlet.monkey_patch()
 
-from chat import create_app  # noqa: E402
+from chat import create_app
 
 app = create_app()
 

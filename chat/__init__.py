@@ -11,6 +11,10 @@ from flask import Flask
 
 from chat import config as settings
 from chat.extensions import csrf, db, login_manager, socketio
+
+# Handlers must be declared before the first socketio.init_app(): Flask-SocketIO keeps
+# the ones declared while it is unbound and re-applies them to every app's server.
+from chat.realtime import handlers as _socket_handlers  # noqa: F401
 from chat.wsgi import without_websocket_compression
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         max_http_buffer_size=64 * 1024,
         cors_allowed_origins=None,  # same origin only
     )
-    app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign,assignment]
 
-    from chat import cli, realtime, web
+    from chat import cli, web
 
     web.init_app(app)
-    realtime.init_app(app)
     cli.init_app(app)
     return app

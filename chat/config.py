@@ -72,8 +72,7 @@ def from_environment(
         "CHAT_CALENDAR_DOMAIN": env.get("CHAT_CALENDAR_DOMAIN", "traineetalk.live"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("CHAT_SECURE_COOKIES", "0" if development else "1")
-        == "1",
+        "SESSION_COOKIE_SECURE": env.get("CHAT_SECURE_COOKIES", "0" if development else "1") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

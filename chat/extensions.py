@@ -34,21 +34,28 @@ class Database:
     """The engine and a request-scoped ORM session, bound by init_app()."""
 
     def __init__(self) -> None:
-        self.session: scoped_session[Session] = scoped_session(
-            sessionmaker(expire_on_commit=False)
-        )
+        self._scoped: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
         self.engine: Engine | None = None
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of the current request, greenlet or thread."""
+        return self._scoped()
+
+    def remove(self) -> None:
+        """Close the current session (end of a request, event or clock tick)."""
+        self._scoped.remove()
 
     def init_app(self, app: Flask) -> None:
         """Bind to the app's DATABASE_URL and close the session after each request."""
         self.engine = make_engine(app.config["DATABASE_URL"])
-        self.session.remove()
-        self.session.configure(bind=self.engine)
+        self._scoped.remove()
+        self._scoped.configure(bind=self.engine)
         app.extensions["chat_db"] = self
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
-            self.session.remove()
+            self._scoped.remove()
 
 
 db = Database()

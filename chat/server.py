@@ -17,7 +17,7 @@ def first_start_link(app: Flask) -> str | None:
                 return None
             token = accounts.issue_setup_link_token(db.session, app.config["CHAT_NOW"]())
         finally:
-            db.session.remove()
+            db.remove()
     base = app.config["CHAT_PUBLIC_URL"] or (
         f"http://{app.config['CHAT_HOST']}:{app.config['CHAT_PORT']}"
     )
@@ -29,7 +29,9 @@ def serve(app: Flask) -> None:
     migrate.upgrade(app.config["DATABASE_URL"])
     link = first_start_link(app)
     if link:
-        print(f"\nNo organiser yet. Open this one-time link to create yours:\n  {link}\n", flush=True)
+        print(
+            f"\nNo organiser yet. Open this one-time link to create yours:\n  {link}\n", flush=True
+        )
     host, port = app.config["CHAT_HOST"], app.config["CHAT_PORT"]
     print(f"TraineeTalk Live on http://{host}:{port} ({socketio.async_mode})", flush=True)
     socketio.run(app, host=host, port=port, log_output=app.config["CHAT_ENV"] == "development")

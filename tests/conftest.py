@@ -56,7 +56,7 @@ def app(tmp_path: Path, migrated_db: Path, clock: Clock) -> Iterator[Flask]:
     )
     with app.app_context():
         yield app
-        db.session.remove()
+        db.remove()
     presence._rooms.clear()
     assert db.engine is not None
     db.engine.dispose()

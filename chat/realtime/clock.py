@@ -24,7 +24,7 @@ def tick(app: Flask) -> int:
                 db.session, app.config["CHAT_NOW"](), app.config["CHAT_LOBBY_MINUTES"]
             )
         finally:
-            db.session.remove()
+            db.remove()
     broadcast(events)
     return len(events)
 

@@ -42,8 +42,10 @@ class LocalPresence:
         """The `presence` event body: a count of people and their names."""
         with self._lock:
             people = dict(self._rooms.get(session_id, {}).values())
-        listed = sorted(({"id": uid, "name": name} for uid, name in people.items()),
-                        key=lambda p: str(p["name"]).lower())
+        listed = sorted(
+            ({"id": uid, "name": name} for uid, name in people.items()),
+            key=lambda p: str(p["name"]).lower(),
+        )
         return {"session_id": session_id, "count": len(listed), "people": listed}
 
 

@@ -223,5 +223,7 @@ def first_organiser(db: Session) -> User:
     """The longest-standing organiser (scripts act as them unless told otherwise)."""
     user = db.scalar(select(User).where(User.is_organiser).order_by(User.id))
     if user is None:
-        raise NotFound("There is no organiser yet: create one with `flask users create --organiser`.")
+        raise NotFound(
+            "There is no organiser yet: create one with `flask users create --organiser`."
+        )
     return user

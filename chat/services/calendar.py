@@ -22,7 +22,9 @@ def _event(session: ChatSession, domain: str, url: str, now: datetime) -> Event:
     event.add("dtstamp", now)
     event.add("dtstart", session.starts_at)
     event.add("dtend", rooms.ends_at(session))
-    event.add("summary", f"{session.series.name}: {session.title}" if session.series else session.title)
+    event.add(
+        "summary", f"{session.series.name}: {session.title}" if session.series else session.title
+    )
     facilitators = ", ".join(f.display_name for f in session.facilitators)
     details = [session.description]
     if facilitators:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from chat.errors import ValidationError
 from chat.extensions import db
 from chat.services import accounts
-from chat.web.common import now, show_errors
+from chat.web.common import now, render_form, show_errors
 from chat.web.forms import ActionForm, LoginForm, ProfileForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
@@ -36,7 +36,7 @@ def _registration(form: RegisterForm) -> accounts.Registration:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register() -> str | Response:
+def register() -> tuple[str, int] | Response:
     """A trainee creates an account and is signed in."""
     form = RegisterForm()
     if form.validate_on_submit():
@@ -49,22 +49,24 @@ def register() -> str | Response:
             login_user(user)
             flash("Welcome! Tell others a little about yourself.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+    return render_form("auth/register.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> tuple[str, int] | Response:
     """Sign in with email and password."""
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(db.session, form.email.data or "", form.password.data or "")
+            user = accounts.authenticate(
+                db.session, form.email.data or "", form.password.data or ""
+            )
         except ValidationError as exc:
             show_errors(form, exc)
         else:
             login_user(user)
             return redirect(_safe_next(url_for("schedule.index")))
-    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+    return render_form("auth/login.html", form)
 
 
 @bp.post("/logout")
@@ -77,7 +79,7 @@ def logout() -> Response:
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])
-def setup(token: str) -> str | Response:
+def setup(token: str) -> tuple[str, int] | Response:
     """The one-time link printed at first start: create the first organiser account."""
     accounts.check_setup_token(db.session, token, now())
     form = RegisterForm()
@@ -91,12 +93,12 @@ def setup(token: str) -> str | Response:
             login_user(user)
             flash("You are the first organiser. Create a series to get started.", "success")
             return redirect(url_for("organise.dashboard"))
-    return render_template("auth/setup.html", form=form), 400 if form.errors else 200
+    return render_form("auth/setup.html", form)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
-def profile() -> str | Response:
+def profile() -> tuple[str, int] | Response:
     """A member edits their introduction."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
@@ -104,7 +106,9 @@ def profile() -> str | Response:
             accounts.update_profile(
                 db.session,
                 current_user,
-                accounts.Profile(**{name: form[name].data or "" for name in accounts.PROFILE_FIELDS}),
+                accounts.Profile(
+                    **{name: form[name].data or "" for name in accounts.PROFILE_FIELDS}
+                ),
             )
         except ValidationError as exc:
             db.session.rollback()
@@ -112,4 +116,4 @@ def profile() -> str | Response:
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form), 400 if form.errors else 200
+    return render_form("auth/profile.html", form)

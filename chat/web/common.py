@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -73,6 +73,11 @@ def show_errors(form: FlaskForm, exc: ValidationError) -> None:
             field.errors = [*field.errors, message]
 
 
+def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """Render a form page: 400 when it shows errors, so clients and tests can tell."""
+    return render_template(template, form=form, **context), 400 if form.errors else 200
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
@@ -90,7 +95,5 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         return {
             "room_state": lambda s: rooms.derive_state(s, now(), lobby_minutes()),
-            "profile_zone": escape(current_user.time_zone)
-            if current_user.is_authenticated
-            else "",
+            "profile_zone": escape(current_user.time_zone) if current_user.is_authenticated else "",
         }

@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -45,7 +46,8 @@ class ProfileForm(FlaskForm):
     trains_at = StringField("Where you train or practise")
     modality = StringField("Modality", description="For example person-centred, CBT, integrative.")
     training_stage = SelectField(
-        "Stage of training", choices=[(s, s or "Prefer not to say") for s in TRAINING_STAGES]
+        "Stage of training",
+        choices=[SelectChoice(s, s or "Prefer not to say") for s in TRAINING_STAGES],
     )
     interests = StringField("Interests", description="Comma separated.")
     bio = TextAreaField("Short bio", description="Shown with sessions you facilitate.")
@@ -60,7 +62,9 @@ class SeriesForm(FlaskForm):
 
     name = StringField("Name", description="For example #TraineeTalk.")
     description = TextAreaField("Description")
-    weekday = SelectField("Day", coerce=int, choices=list(enumerate(WEEKDAYS)))
+    weekday = SelectField(
+        "Day", coerce=int, choices=[SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)]
+    )
     local_time = StringField("Time", description="24-hour, for example 20:00.")
     time_zone = StringField("Time zone", description="An IANA name like Europe/London.")
     duration_minutes = IntegerField(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from chat.errors import ChatError, ValidationError
 from chat.extensions import db
 from chat.models import ChatSession
 from chat.realtime.broadcast import broadcast
 from chat.services import clock, rooms, schedule
-from chat.web.common import lobby_minutes, now, organiser_required, show_errors
+from chat.web.common import lobby_minutes, now, organiser_required, render_form, show_errors
 from chat.web.forms import ActionForm, ExtendForm, GenerateForm, SeriesForm, SessionForm
 
 bp = Blueprint("organise", __name__, url_prefix="/organise")
@@ -30,7 +31,7 @@ def dashboard() -> str:
 
 @bp.route("/series/new", methods=["GET", "POST"])
 @organiser_required
-def new_series() -> str | Response:
+def new_series() -> tuple[str, int] | Response:
     """Create a weekly series."""
     form = SeriesForm()
     if form.validate_on_submit():
@@ -54,12 +55,12 @@ def new_series() -> str | Response:
         else:
             flash(f"Series {series.name} created. Now generate its sessions.", "success")
             return redirect(url_for("organise.series", series_id=series.id))
-    return render_template("organise/series_form.html", form=form), 400 if form.errors else 200
+    return render_form("organise/series_form.html", form)
 
 
 @bp.route("/series/<int:series_id>", methods=["GET", "POST"])
 @organiser_required
-def series(series_id: int) -> str | Response:
+def series(series_id: int) -> tuple[str, int] | Response:
     """A series and its sessions; generate the next N weeks."""
     found = schedule.get_series(db.session, series_id)
     form = GenerateForm()
@@ -74,15 +75,13 @@ def series(series_id: int) -> str | Response:
         else:
             flash(f"{len(created)} new session(s) added. Edit each to set its topic.", "success")
             return redirect(url_for("organise.series", series_id=found.id))
-    return render_template("organise/series.html", series=found, form=form), (
-        400 if form.errors else 200
-    )
+    return render_form("organise/series.html", form, series=found)
 
 
 def _session_form(session: ChatSession | None = None) -> SessionForm:
     form = SessionForm(obj=session)
-    form.series_id.choices = [(0, "No series")] + [
-        (s.id, s.name) for s in schedule.all_series(db.session)
+    form.series_id.choices = [SelectChoice("0", "No series")] + [
+        SelectChoice(str(s.id), s.name) for s in schedule.all_series(db.session)
     ]
     if session is not None and not form.is_submitted():
         tz = clock.zone(session.time_zone)
@@ -109,7 +108,7 @@ def _session_input(form: SessionForm) -> schedule.SessionInput:
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
 @organiser_required
-def new_session() -> str | Response:
+def new_session() -> tuple[str, int] | Response:
     """Create one session."""
     form = _session_form()
     if not form.is_submitted():
@@ -123,14 +122,12 @@ def new_session() -> str | Response:
         else:
             flash("Session created.", "success")
             return redirect(url_for("schedule.lobby", session_id=session.id))
-    return render_template("organise/session_form.html", form=form, session=None), (
-        400 if form.errors else 200
-    )
+    return render_form("organise/session_form.html", form, session=None)
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @organiser_required
-def edit_session(session_id: int) -> str | Response:
+def edit_session(session_id: int) -> tuple[str, int] | Response:
     """Edit a session's topic, time, facilitators or cancel it."""
     session = schedule.get_session(db.session, session_id)
     form = _session_form(session)
@@ -146,9 +143,7 @@ def edit_session(session_id: int) -> str | Response:
             broadcast(events)
             flash("Session saved.", "success")
             return redirect(url_for("schedule.lobby", session_id=session.id))
-    return render_template("organise/session_form.html", form=form, session=session), (
-        400 if form.errors else 200
-    )
+    return render_form("organise/session_form.html", form, session=session)
 
 
 @bp.post("/sessions/<int:session_id>/<any(open, extend, end):action>")
@@ -165,7 +160,7 @@ def steer(session_id: int, action: str) -> Response:
         if action == "open":
             events = rooms.open_now(db.session, current_user, session, now(), lobby_minutes())
         elif action == "extend":
-            minutes = form.minutes.data or 0  # type: ignore[attr-defined]
+            minutes = form.minutes.data or 0
             events = rooms.extend(
                 db.session, current_user, session, minutes, now(), lobby_minutes()
             )
@@ -176,6 +171,8 @@ def steer(session_id: int, action: str) -> Response:
         flash(exc.message, "error")
     else:
         broadcast(events)
-        flash({"open": "The room is open.", "extend": "Extended.", "end": "Session ended."}[action],
-              "success")
+        flash(
+            {"open": "The room is open.", "extend": "Extended.", "end": "Session ended."}[action],
+            "success",
+        )
     return redirect(url_for("schedule.lobby", session_id=session.id))

@@ -40,7 +40,9 @@ def feed() -> Response:
         for s in schedule.all_sessions(db.session)
     ]
     domain = current_app.config["CHAT_CALENDAR_DOMAIN"]
-    return _ics(calendar.calendar_feed(sessions, "#TraineeTalk Live", domain, now()), "schedule.ics")
+    return _ics(
+        calendar.calendar_feed(sessions, "#TraineeTalk Live", domain, now()), "schedule.ics"
+    )
 
 
 @bp.get("/sessions/<int:session_id>.ics")

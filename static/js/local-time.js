@@ -24,10 +24,12 @@ export function localiseTimes(root = document) {
   }
 }
 
+// Remember the browser's zone so the server renders the next page in it too.
+// IANA names only use characters that are valid in a cookie value as they are.
 if (!profileZone) {
   const zone = viewerZone();
-  if (!document.cookie.split("; ").includes(`tz=${encodeURIComponent(zone)}`)) {
-    document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
+  if (!document.cookie.split("; ").includes(`tz=${zone}`)) {
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
   }
 }
 localiseTimes();

@@ -46,7 +46,10 @@ def test_passwords_are_hashed_with_argon2_and_checked(dbs: Session) -> None:
     assert user.password_hash.startswith("$argon2")
     assert PASSWORD not in user.password_hash
     assert accounts.authenticate(dbs, "SAM@example.org", PASSWORD).id == user.id
-    for email, password in [("sam@example.org", "wrong password"), ("nobody@example.org", PASSWORD)]:
+    for email, password in [
+        ("sam@example.org", "wrong password"),
+        ("nobody@example.org", PASSWORD),
+    ]:
         with pytest.raises(ValidationError) as err:
             accounts.authenticate(dbs, email, password)
         assert err.value.fields == {"password": "That email and password do not match."}

@@ -49,7 +49,10 @@ def test_a_moved_session_is_not_generated_again(dbs: Session, organiser: User) -
     series = tuesday_series(dbs, organiser)
     (first,) = schedule.generate_sessions(dbs, organiser, series, 1, START)
     form = schedule.SessionInput(
-        "Moved", datetime(2026, 12, 2, 19, 0), datetime(2026, 12, 2, 20, 0), "Europe/London",
+        "Moved",
+        datetime(2026, 12, 2, 19, 0),
+        datetime(2026, 12, 2, 20, 0),
+        "Europe/London",
         series_id=series.id,
     )
     schedule.update_session(dbs, organiser, first, form, START, 15)
@@ -128,9 +131,7 @@ def test_members_cannot_change_the_schedule(dbs: Session) -> None:
     with pytest.raises(Forbidden):
         schedule.create_session(dbs, member, session_form(), START)
     with pytest.raises(Forbidden):
-        schedule.create_series(
-            dbs, member, schedule.SeriesInput("x", 1, "20:00", "UTC", 60), START
-        )
+        schedule.create_series(dbs, member, schedule.SeriesInput("x", 1, "20:00", "UTC", 60), START)
 
 
 def test_editing_a_past_start_keeps_it_but_moving_into_the_past_fails(
@@ -146,8 +147,9 @@ def test_editing_a_past_start_keeps_it_but_moving_into_the_past_fails(
             dbs,
             organiser,
             created,
-            session_form(starts_local=datetime(2026, 12, 2, 20, 0),
-                         ends_local=datetime(2026, 12, 2, 21, 0)),
+            session_form(
+                starts_local=datetime(2026, 12, 2, 20, 0), ends_local=datetime(2026, 12, 2, 21, 0)
+            ),
             later,
             15,
         )
@@ -156,6 +158,8 @@ def test_editing_a_past_start_keeps_it_but_moving_into_the_past_fails(
 
 def test_cancelling_announces_the_state(dbs: Session, organiser: User) -> None:
     created = schedule.create_session(dbs, organiser, session_form(), START)
-    events = schedule.update_session(dbs, organiser, created, session_form(cancelled=True), START, 15)
+    events = schedule.update_session(
+        dbs, organiser, created, session_form(cancelled=True), START, 15
+    )
     assert [e.payload["state"] for e in events] == ["cancelled"]
     assert created.revision == 1
