@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from chat.errors import ValidationError
 from chat.extensions import db, login_manager
@@ -95,5 +95,6 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         return {
             "room_state": lambda s: rooms.derive_state(s, now(), lobby_minutes()),
-            "profile_zone": escape(current_user.time_zone) if current_user.is_authenticated else "",
+            "profile_zone": current_user.time_zone if current_user.is_authenticated else "",
+            "render_zone": viewer_zone(),
         }

@@ -1,6 +1,7 @@
 // Shows every <time data-local> in the reader's own time zone, e.g. "Tue 25 Nov, 21:00 CET".
-// The server renders the same text in the profile's zone (or a zone remembered in the
-// "tz" cookie) so the page reads correctly before and without this script.
+// The server renders times in the profile's zone, else the zone this script remembers in
+// the "tz" cookie, else UTC. Only when that differs from the reader's zone (a first visit)
+// does the browser re-render them, so zone names stay those of the IANA database.
 
 const profileZone = document.body.dataset.profileZone || "";
 
@@ -32,4 +33,4 @@ if (!profileZone) {
     document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
   }
 }
-localiseTimes();
+if (document.body.dataset.renderZone !== viewerZone()) localiseTimes();
