@@ -120,7 +120,13 @@ def free_port() -> int:
 class LiveServer:
     """`python app.py` in a subprocess on a random port with its own database."""
 
-    def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        extra_env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> None:
+        self.command = command or [sys.executable, "app.py"]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"server-{self.port}.log"
@@ -138,7 +144,7 @@ class LiveServer:
     def start(self) -> LiveServer:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "app.py"], cwd=ROOT, env=self.env, stdout=out, stderr=out
+                self.command, cwd=ROOT, env=self.env, stdout=out, stderr=out
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

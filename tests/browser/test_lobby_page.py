@@ -31,15 +31,27 @@ def sign_in(context: Any, server: LiveServer, email: str) -> Any:
 
 @pytest.fixture
 def room(live_server: LiveServer) -> dict[str, Any]:
-    for email, name, extra in [("org@example.org", "Olu", ["--organiser"]),
-                               ("t@example.org", "Tam", [])]:
-        made = live_server.flask("users", "create", email, "--name", name, *extra,
-                                 stdin=PASSWORD + "\n")
+    for email, name, extra in [
+        ("org@example.org", "Olu", ["--organiser"]),
+        ("t@example.org", "Tam", []),
+    ]:
+        made = live_server.flask(
+            "users", "create", email, "--name", name, *extra, stdin=PASSWORD + "\n"
+        )
         assert made.returncode == 0, made.stderr
     starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
-    made = live_server.flask("sessions", "create", "--title", "Working with endings",
-                             "--starts-at", starts.isoformat(), "--duration-minutes", "60",
-                             "--content-note", "Mentions bereavement.")
+    made = live_server.flask(
+        "sessions",
+        "create",
+        "--title",
+        "Working with endings",
+        "--starts-at",
+        starts.isoformat(),
+        "--duration-minutes",
+        "60",
+        "--content-note",
+        "Mentions bereavement.",
+    )
     assert made.returncode == 0, made.stderr
     return {"id": json.loads(made.stdout)["id"], "starts": starts}
 
