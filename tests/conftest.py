@@ -120,13 +120,8 @@ def free_port() -> int:
 class LiveServer:
     """`python app.py` in a subprocess on a random port with its own database."""
 
-    def __init__(
-        self,
-        tmp: Path,
-        extra_env: dict[str, str] | None = None,
-        command: list[str] | None = None,
-    ) -> None:
-        self.command = command or [sys.executable, "app.py"]
+    def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.command = [sys.executable, "app.py"]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"server-{self.port}.log"

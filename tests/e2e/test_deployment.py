@@ -38,8 +38,8 @@ def test_procfile_release_then_web_serves_in_production_mode(tmp_path: Path) -> 
     assert commands["web"][:6] == ["gunicorn", "-k", "gevent", "-w", "1", "--worker-connections"]
     bin_dir = Path(sys.executable).parent
     web = [str(bin_dir / "gunicorn"), *commands["web"][1:]]
-    server = LiveServer(tmp_path, {"CHAT_ENV": "production"}, web + ["--bind", "127.0.0.1:0"])
-    server.command[-1] = f"127.0.0.1:{server.port}"
+    server = LiveServer(tmp_path, {"CHAT_ENV": "production"})
+    server.command = [*web, "--bind", f"127.0.0.1:{server.port}"]
     release = server.flask(*commands["release"][3:])
     assert release.returncode == 0 and "Database is up to date." in release.stdout
     server.start()
