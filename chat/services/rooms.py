@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,44 +109,61 @@ def _require_organiser(actor: User) -> None:
         raise Forbidden("Only organisers can change a session's state.")
 
 
+def _override(
+    db: Session,
+    actor: User,
+    session: ChatSession,
+    now: datetime,
+    lobby_minutes: int,
+    allowed: tuple[str, ...],
+    refusal: str,
+    change: Callable[[ChatSession], None],
+) -> list[SessionStateChanged]:
+    """Apply an organiser's override; the room always hears the new state and times."""
+    _require_organiser(actor)
+    if derive_state(session, now, lobby_minutes) not in allowed:
+        raise ChatError(refusal, "conflict")
+    change(session)
+    session.revision += 1
+    db.commit()
+    events = announce_if_changed(db, session, now, lobby_minutes)
+    return events or [SessionStateChanged(session.id, state_payload(session, now, lobby_minutes))]
+
+
 def open_now(
     db: Session, actor: User, session: ChatSession, now: datetime, lobby_minutes: int
 ) -> list[SessionStateChanged]:
     """Open the room early: it goes live now instead of at the scheduled start."""
-    _require_organiser(actor)
-    if derive_state(session, now, lobby_minutes) not in (SCHEDULED, LOBBY):
-        raise ChatError("Only a session that has not started can be opened early.", "conflict")
-    session.opened_at = now
-    session.revision += 1
-    db.commit()
-    return announce_if_changed(db, session, now, lobby_minutes)
+
+    def change(s: ChatSession) -> None:
+        s.opened_at = now
+
+    refusal = "Only a session that has not started can be opened early."
+    return _override(db, actor, session, now, lobby_minutes, (SCHEDULED, LOBBY), refusal, change)
 
 
 def extend(
     db: Session, actor: User, session: ChatSession, minutes: int, now: datetime, lobby_minutes: int
 ) -> list[SessionStateChanged]:
-    """Give a running session more time."""
+    """Give a session in its lobby or live more time."""
     _require_organiser(actor)
     if not 1 <= minutes <= MAX_EXTENSION_MINUTES:
         raise ChatError(f"Extend by 1 to {MAX_EXTENSION_MINUTES} minutes.", "invalid")
-    if derive_state(session, now, lobby_minutes) not in (LOBBY, LIVE):
-        raise ChatError("Only a session in its lobby or live can be extended.", "conflict")
-    session.extra_minutes += minutes
-    session.revision += 1
-    db.commit()
-    events = announce_if_changed(db, session, now, lobby_minutes)
-    # The state may not move, but the end time did: tell the room anyway.
-    return events or [SessionStateChanged(session.id, state_payload(session, now, lobby_minutes))]
+
+    def change(s: ChatSession) -> None:
+        s.extra_minutes += minutes
+
+    refusal = "Only a session in its lobby or live can be extended."
+    return _override(db, actor, session, now, lobby_minutes, (LOBBY, LIVE), refusal, change)
 
 
 def end_now(
     db: Session, actor: User, session: ChatSession, now: datetime, lobby_minutes: int
 ) -> list[SessionStateChanged]:
     """End the session now; the room becomes read-only."""
-    _require_organiser(actor)
-    if derive_state(session, now, lobby_minutes) not in (LOBBY, LIVE):
-        raise ChatError("Only a session in its lobby or live can be ended.", "conflict")
-    session.ended_at = now
-    session.revision += 1
-    db.commit()
-    return announce_if_changed(db, session, now, lobby_minutes)
+
+    def change(s: ChatSession) -> None:
+        s.ended_at = now
+
+    refusal = "Only a session in its lobby or live can be ended."
+    return _override(db, actor, session, now, lobby_minutes, (LOBBY, LIVE), refusal, change)
