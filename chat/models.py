@@ -152,9 +152,61 @@ class ChatSession(Base):
     # each transition is announced exactly once, even with several processes.
     announced_state: Mapped[str] = mapped_column(String(16), default="scheduled")
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # The last message id handed out in this session. Incrementing it in the same
+    # transaction as the insert locks the session row, so ids are committed in order
+    # and a client that has seen id N has seen every message up to N.
+    last_message_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     series: Mapped[Series | None] = relationship(back_populates="sessions")
     facilitators: Mapped[list[User]] = relationship(
         secondary=session_facilitators, order_by="User.display_name"
     )
+
+
+REACTIONS = ("heart", "thumbs_up", "same_here")
+
+
+class Message(Base):
+    """A chat message. `seq` is its id within the session, as clients see it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq", name="uq_messages_session_seq"),
+        UniqueConstraint("session_id", "author_id", "client_id", name="uq_messages_client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(36))
+    body: Mapped[str] = mapped_column(Text)
+    reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a seq
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    deleted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reactions: Mapped[list[Reaction]] = relationship(
+        back_populates="message", cascade="all, delete-orphan"
+    )
+
+
+class Reaction(Base):
+    """One member's reaction of one kind to one message."""
+
+    __tablename__ = "reactions"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    message: Mapped[Message] = relationship(back_populates="reactions")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chat.events import Event
+from chat.events import RoomEvent
 from chat.extensions import socketio
 
 
@@ -13,7 +13,7 @@ def room_name(session_id: int) -> str:
     return f"session:{session_id}"
 
 
-def broadcast(events: Iterable[Event]) -> None:
+def broadcast(events: Iterable[RoomEvent]) -> None:
     """Emit each event to the room of the session it belongs to."""
     for event in events:
         socketio.emit(event.name, event.payload, to=room_name(event.session_id))

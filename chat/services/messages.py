@@ -1,0 +1,304 @@
+"""Chat messages: send once, catch up exactly, reply, react, delete.
+
+Message ids (`seq`) increase within a session without gaps in commit order: the id is
+taken by incrementing the session's counter in the same transaction as the insert, so
+writers to one session queue on its row and commit in id order.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from chat.errors import ChatError, Forbidden, NotFound
+from chat.events import MessageDeleted, MessagePosted, ReactionsChanged, RoomEvent
+from chat.models import REACTIONS, ChatSession, Message, Reaction, User
+from chat.services import rooms
+
+MAX_BODY = 2000
+HISTORY_PAGE = 100
+CATCH_UP_LIMIT = 500
+EXCERPT = 140
+# Control characters other than tab and newline have no place in a chat message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+OPEN_STATES = (rooms.LOBBY, rooms.LIVE)
+
+
+def is_facilitator(user: User, session: ChatSession) -> bool:
+    """True if `user` facilitates this session."""
+    return any(f.id == user.id for f in session.facilitators)
+
+
+def is_staff(user: User, session: ChatSession) -> bool:
+    """Facilitators of this session and organisers steer and moderate it."""
+    return user.is_organiser or is_facilitator(user, session)
+
+
+def author_role(user: User, session: ChatSession) -> str:
+    """The badge shown beside a name: facilitator (of this session), organiser or member."""
+    if is_facilitator(user, session):
+        return "facilitator"
+    return "organiser" if user.is_organiser else "member"
+
+
+def require_view(user: User, session: ChatSession) -> None:
+    """Members see every session's room except cancelled ones; staff see all."""
+    if session.cancelled and not is_staff(user, session):
+        raise Forbidden("This session was cancelled.")
+
+
+def _require_open(session: ChatSession, now: datetime, lobby_minutes: int) -> None:
+    state = rooms.derive_state(session, now, lobby_minutes)
+    if state == rooms.ENDED:
+        raise ChatError("This session has ended; the room is read-only.", "room_closed")
+    if state not in OPEN_STATES:
+        opens = rooms.lobby_opens_at(session, lobby_minutes).isoformat()
+        raise ChatError(f"The room is not open yet; it opens at {opens}.", "room_closed")
+
+
+def clean_body(body: str) -> str:
+    """Normalise line breaks, drop control characters, trim; reject empty or over-long text."""
+    text = _CONTROL.sub("", body.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not text:
+        raise ChatError("Write something before sending.", "invalid")
+    if len(text) > MAX_BODY:
+        raise ChatError(f"Keep messages to {MAX_BODY} characters or fewer.", "invalid")
+    return text
+
+
+def _counts(message: Message) -> dict[str, int]:
+    counts = dict.fromkeys(REACTIONS, 0)
+    for reaction in message.reactions:
+        counts[reaction.kind] += 1
+    return counts
+
+
+def payload(
+    message: Message, session: ChatSession, parent: Message | None = None
+) -> dict[str, Any]:
+    """A message as clients see it (the `message` event and history entries)."""
+    preview: dict[str, Any] | None = None
+    if message.reply_to is not None:
+        preview = {"id": message.reply_to, "author": None, "excerpt": None, "deleted": True}
+        if parent is not None and parent.deleted_at is None:
+            preview = {
+                "id": parent.seq,
+                "author": parent.author.display_name,
+                "excerpt": parent.body[:EXCERPT],
+                "deleted": False,
+            }
+    return {
+        "id": message.seq,
+        "session_id": message.session_id,
+        "client_id": message.client_id,
+        "author": {
+            "id": message.author.id,
+            "name": message.author.display_name,
+            "pronouns": message.author.pronouns,
+            "role": author_role(message.author, session),
+        },
+        "body": message.body,
+        "reply_to": message.reply_to,
+        "reply_preview": preview,
+        "reactions": _counts(message),
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def _by_seq(db: Session, session: ChatSession, seqs: set[int]) -> dict[int, Message]:
+    if not seqs:
+        return {}
+    rows = db.scalars(
+        select(Message)
+        .options(selectinload(Message.author))
+        .where(Message.session_id == session.id, Message.seq.in_(seqs))
+    )
+    return {m.seq: m for m in rows}
+
+
+def payloads(db: Session, session: ChatSession, messages: list[Message]) -> list[dict[str, Any]]:
+    """Payloads for many messages, fetching their reply parents in one query."""
+    parents = _by_seq(db, session, {m.reply_to for m in messages if m.reply_to is not None})
+    return [payload(m, session, parents.get(m.reply_to or 0)) for m in messages]
+
+
+def _existing(db: Session, session: ChatSession, author: User, client_id: str) -> Message | None:
+    return db.scalar(
+        select(Message).where(
+            Message.session_id == session.id,
+            Message.author_id == author.id,
+            Message.client_id == client_id,
+        )
+    )
+
+
+def send_message(
+    db: Session,
+    actor: User,
+    session: ChatSession,
+    body: str,
+    client_id: str,
+    reply_to: int | None,
+    now: datetime,
+    lobby_minutes: int,
+) -> tuple[dict[str, Any], list[RoomEvent]]:
+    """Store a message once per (author, client_id) and return it with its event.
+
+    A resend with a client_id already stored returns the stored message and no event,
+    so a client retrying after a dropped connection never makes a duplicate.
+    """
+    require_view(actor, session)
+    earlier = _existing(db, session, actor, client_id)
+    if earlier is not None:
+        return payloads(db, session, [earlier])[0], []
+    _require_open(session, now, lobby_minutes)
+    text = clean_body(body)
+    if reply_to is not None:
+        parent = _by_seq(db, session, {reply_to}).get(reply_to)
+        if parent is None or parent.deleted_at is not None:
+            raise NotFound("The message you are replying to is not there any more.")
+    seq = db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == session.id)
+        .values(last_message_id=ChatSession.last_message_id + 1)
+        .returning(ChatSession.last_message_id)
+    ).scalar_one()
+    message = Message(
+        session_id=session.id,
+        seq=seq,
+        author_id=actor.id,
+        client_id=client_id,
+        body=text,
+        reply_to=reply_to,
+        created_at=now,
+    )
+    db.add(message)
+    try:
+        db.commit()
+    except IntegrityError:
+        # The same client_id won a race on another connection: answer with that one.
+        db.rollback()
+        winner = _existing(db, session, actor, client_id)
+        if winner is None:
+            raise
+        return payloads(db, session, [winner])[0], []
+    db.refresh(session)
+    body_payload = payloads(db, session, [message])[0]
+    return body_payload, [MessagePosted(session.id, body_payload)]
+
+
+def _visible(session: ChatSession) -> Any:
+    return (
+        select(Message)
+        .options(selectinload(Message.author), selectinload(Message.reactions))
+        .where(Message.session_id == session.id, Message.deleted_at.is_(None))
+    )
+
+
+def recent(db: Session, session: ChatSession, before_id: int | None = None) -> dict[str, Any]:
+    """The last HISTORY_PAGE messages (before `before_id` if given), oldest first."""
+    query = _visible(session)
+    if before_id is not None:
+        query = query.where(Message.seq < before_id)
+    rows = list(db.scalars(query.order_by(Message.seq.desc()).limit(HISTORY_PAGE + 1)))
+    more = len(rows) > HISTORY_PAGE
+    page = list(reversed(rows[:HISTORY_PAGE]))
+    return {"messages": payloads(db, session, page), "more_before": more}
+
+
+def catch_up(db: Session, session: ChatSession, last_seen_id: int) -> dict[str, Any]:
+    """Every message after `last_seen_id`, oldest first (up to CATCH_UP_LIMIT a call)."""
+    if last_seen_id < 0:
+        raise ChatError("last_seen_id cannot be negative.", "invalid")
+    if last_seen_id > session.last_message_id:
+        raise ChatError("last_seen_id is later than any message in this session.", "invalid")
+    query = _visible(session).where(Message.seq > last_seen_id)
+    rows = list(db.scalars(query.order_by(Message.seq).limit(CATCH_UP_LIMIT + 1)))
+    more = len(rows) > CATCH_UP_LIMIT
+    return {"messages": payloads(db, session, rows[:CATCH_UP_LIMIT]), "more_after": more}
+
+
+def deleted_ids(db: Session, session: ChatSession) -> list[int]:
+    """Ids of deleted messages, so a returning client can drop ones it still shows."""
+    query = select(Message.seq).where(
+        Message.session_id == session.id, Message.deleted_at.is_not(None)
+    )
+    return list(db.scalars(query.order_by(Message.seq)))
+
+
+def my_reactions(db: Session, session: ChatSession, user: User) -> dict[int, list[str]]:
+    """Which reactions `user` has given, by message id, to light up their own buttons."""
+    rows = db.execute(
+        select(Message.seq, Reaction.kind)
+        .join(Reaction, Reaction.message_id == Message.id)
+        .where(Message.session_id == session.id, Reaction.user_id == user.id)
+    )
+    mine: dict[int, list[str]] = {}
+    for seq, kind in rows:
+        mine.setdefault(seq, []).append(kind)
+    return mine
+
+
+def _message(db: Session, session: ChatSession, message_id: int) -> Message:
+    message = db.scalar(
+        select(Message)
+        .options(selectinload(Message.reactions), selectinload(Message.author))
+        .where(Message.session_id == session.id, Message.seq == message_id)
+    )
+    if message is None or message.deleted_at is not None:
+        raise NotFound("That message is not there any more.")
+    return message
+
+
+def react(
+    db: Session,
+    actor: User,
+    session: ChatSession,
+    message_id: int,
+    kind: str,
+    active: bool,
+    now: datetime,
+    lobby_minutes: int,
+) -> tuple[dict[str, int], list[RoomEvent]]:
+    """Add (`active`) or remove one reaction; idempotent. Returns the new counts."""
+    require_view(actor, session)
+    _require_open(session, now, lobby_minutes)
+    if kind not in REACTIONS:
+        raise ChatError(f"reaction must be one of {', '.join(REACTIONS)}.", "invalid")
+    message = _message(db, session, message_id)
+    mine = next((r for r in message.reactions if r.user_id == actor.id and r.kind == kind), None)
+    changed = False
+    if active and mine is None:
+        message.reactions.append(Reaction(user_id=actor.id, kind=kind, created_at=now))
+        changed = True
+    elif not active and mine is not None:
+        message.reactions.remove(mine)
+        changed = True
+    try:
+        db.commit()
+    except IntegrityError:  # the same reaction from another tab at the same moment
+        db.rollback()
+        db.refresh(message)
+        changed = False
+    counts = _counts(message)
+    event_body = {"session_id": session.id, "message_id": message.seq, "counts": counts}
+    return counts, [ReactionsChanged(session.id, event_body)] if changed else []
+
+
+def delete_message(
+    db: Session, actor: User, session: ChatSession, message_id: int, now: datetime
+) -> list[RoomEvent]:
+    """Authors delete their own messages; facilitators and organisers any in their room."""
+    require_view(actor, session)
+    message = _message(db, session, message_id)
+    if message.author_id != actor.id and not is_staff(actor, session):
+        raise Forbidden("You can only delete your own messages.")
+    message.deleted_at = now
+    message.deleted_by_id = actor.id
+    db.commit()
+    return [MessageDeleted(session.id, {"session_id": session.id, "message_id": message.seq})]
