@@ -1,21 +1,33 @@
-"""Socket.IO handlers: validate, call a service, emit its events. Every event is acked."""
+"""Socket.IO handlers: validate, call a service, emit its events. Every event is acked.
+
+Each handler's docstring says who sends the event and who hears the result; the
+payloads are documented in docs/protocol.md.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
-from chat.errors import ChatError, Unauthenticated
+from chat.errors import ChatError, Forbidden, Unauthenticated
 from chat.extensions import db, socketio
-from chat.models import User
-from chat.realtime.broadcast import room_name
+from chat.models import ChatSession, User
+from chat.realtime.broadcast import broadcast, room_name
 from chat.realtime.clock import ensure_started
 from chat.realtime.presence import presence
-from chat.services import accounts, rooms, schedule
-from chat.services.validation import require_int
+from chat.services import accounts, messages, schedule
+from chat.services import rooms as room_state
+from chat.services.validation import (
+    optional_int,
+    require_bool,
+    require_int,
+    require_str,
+    require_uuid,
+)
 
 SOCKET_USER = "socket_user_id"
 
@@ -24,12 +36,43 @@ def _sid() -> str:
     return str(request.sid)  # type: ignore[attr-defined]
 
 
+def _now() -> datetime:
+    moment: datetime = current_app.config["CHAT_NOW"]()
+    return moment
+
+
+def _lobby() -> int:
+    return int(current_app.config["CHAT_LOBBY_MINUTES"])
+
+
 def _user() -> User:
     user_id = session.get(SOCKET_USER)
     user = db.session.get(User, user_id) if user_id else None
     if user is None:
         raise Unauthenticated("Sign in again.")
     return user
+
+
+def _audience(session_id: int, staff: bool) -> str:
+    """Staff hear presence with names; members hear the count only."""
+    return f"{room_name(session_id)}:{'staff' if staff else 'members'}"
+
+
+def _announce_presence(session_id: int) -> None:
+    snapshot = presence.snapshot(session_id)
+    emit("presence", snapshot, to=_audience(session_id, staff=True))
+    count_only = {"session_id": session_id, "count": snapshot["count"]}
+    emit("presence", count_only, to=_audience(session_id, staff=False))
+
+
+def _joined(data: Any) -> tuple[User, ChatSession]:
+    """The user and the session named in `data`, which this socket must have joined."""
+    user = _user()
+    found = schedule.get_session(db.session, require_int(data, "session_id"))
+    if room_name(found.id) not in rooms():
+        raise Forbidden("Join the session before doing that.")
+    messages.require_view(user, found)
+    return user, found
 
 
 @socketio.on("connect")
@@ -48,35 +91,111 @@ def on_connect(auth: Any = None) -> None:
 
 @socketio.on("join")
 def on_join(data: Any) -> dict[str, Any]:
-    """A member opens a session's page; the room hears the new `presence`."""
+    """A member opens a room (again after a reconnect); the room hears `presence`."""
     user = _user()
-    session_id = require_int(data, "session_id")
-    found = schedule.get_session(db.session, session_id)
+    found = schedule.get_session(db.session, require_int(data, "session_id"))
+    last_seen_id = optional_int(data, "last_seen_id", minimum=0)
+    messages.require_view(user, found)
+    if last_seen_id is not None:
+        messages.check_last_seen(found, last_seen_id)
+    # Join before reading history: a message stored in between is then heard as an
+    # event instead of falling between the ack and the broadcast.
+    staff = messages.is_staff(user, found)
     join_room(room_name(found.id))
+    join_room(_audience(found.id, staff))
+    db.session.expire(found)
+    if last_seen_id is None:
+        history = {**messages.recent(db.session, found), "more_after": False}
+    else:
+        history = {**messages.catch_up(db.session, found, last_seen_id), "more_before": False}
     presence.add(found.id, _sid(), user.id, user.display_name)
+    _announce_presence(found.id)
     snapshot = presence.snapshot(found.id)
-    emit("presence", snapshot, to=room_name(found.id))
-    lobby = current_app.config["CHAT_LOBBY_MINUTES"]
-    state = rooms.state_payload(found, current_app.config["CHAT_NOW"](), lobby)
-    return {"ok": True, "state": state, "presence": snapshot}
+    return {
+        "ok": True,
+        "state": room_state.state_payload(found, _now(), _lobby()),
+        **history,
+        "deleted_ids": messages.deleted_ids(db.session, found),
+        "my_reactions": messages.my_reactions(db.session, found, user),
+        "reaction_counts": messages.reaction_counts(db.session, found),
+        "presence": snapshot if staff else {"session_id": found.id, "count": snapshot["count"]},
+        "you": {
+            "id": user.id,
+            "name": user.display_name,
+            "role": messages.author_role(user, found),
+        },
+    }
 
 
 @socketio.on("leave")
 def on_leave(data: Any) -> dict[str, Any]:
-    """A member leaves a session's page; the room hears the new `presence`."""
+    """A member leaves a room; the room hears the new `presence`."""
     _user()
     session_id = require_int(data, "session_id")
-    leave_room(room_name(session_id))
+    for name in (room_name(session_id), *(_audience(session_id, s) for s in (True, False))):
+        leave_room(name)
     if presence.remove(session_id, _sid()):
-        emit("presence", presence.snapshot(session_id), to=room_name(session_id))
+        _announce_presence(session_id)
+    return {"ok": True}
+
+
+@socketio.on("history")
+def on_history(data: Any) -> dict[str, Any]:
+    """A member scrolls up (`before_id`) or finishes a long catch-up (`after_id`)."""
+    _, found = _joined(data)
+    before_id = optional_int(data, "before_id")
+    after_id = optional_int(data, "after_id", minimum=0)
+    if (before_id is None) == (after_id is None):
+        raise ChatError("Give exactly one of before_id or after_id.", "invalid")
+    if before_id is not None:
+        return {"ok": True, **messages.recent(db.session, found, before_id=before_id)}
+    return {"ok": True, **messages.catch_up(db.session, found, after_id or 0)}
+
+
+@socketio.on("send_message")
+def on_send_message(data: Any) -> dict[str, Any]:
+    """A member writes; once stored, everyone in the room hears `message`."""
+    user, found = _joined(data)
+    body = require_str(data, "body")
+    client_id = require_uuid(data, "client_id")
+    reply_to = optional_int(data, "reply_to")
+    stored, events = messages.send_message(
+        db.session, user, found, body, client_id, reply_to, _now(), _lobby()
+    )
+    broadcast(events)
+    return {"ok": True, "message": stored}
+
+
+@socketio.on("react")
+def on_react(data: Any) -> dict[str, Any]:
+    """A member adds or takes back a reaction; the room hears `reactions`."""
+    user, found = _joined(data)
+    message_id = require_int(data, "message_id")
+    kind = require_str(data, "reaction")
+    active = require_bool(data, "active")
+    counts, events = messages.react(
+        db.session, user, found, message_id, kind, active, _now(), _lobby()
+    )
+    broadcast(events)
+    return {"ok": True, "counts": counts}
+
+
+@socketio.on("delete_message")
+def on_delete_message(data: Any) -> dict[str, Any]:
+    """An author or a facilitator deletes a message; the room hears `message_deleted`."""
+    user, found = _joined(data)
+    events = messages.delete_message(
+        db.session, user, found, require_int(data, "message_id"), _now()
+    )
+    broadcast(events)
     return {"ok": True}
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_args: Any) -> None:
-    """A connection dropped: it leaves every page it was on."""
+    """A connection dropped: it leaves every room it was in."""
     for session_id in presence.remove_everywhere(_sid()):
-        emit("presence", presence.snapshot(session_id), to=room_name(session_id))
+        _announce_presence(session_id)
 
 
 @socketio.on_error_default

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -211,12 +211,17 @@ def recent(db: Session, session: ChatSession, before_id: int | None = None) -> d
     return {"messages": payloads(db, session, page), "more_before": more}
 
 
-def catch_up(db: Session, session: ChatSession, last_seen_id: int) -> dict[str, Any]:
-    """Every message after `last_seen_id`, oldest first (up to CATCH_UP_LIMIT a call)."""
+def check_last_seen(session: ChatSession, last_seen_id: int) -> None:
+    """A client cannot have seen a negative id, or one the session has not handed out."""
     if last_seen_id < 0:
         raise ChatError("last_seen_id cannot be negative.", "invalid")
     if last_seen_id > session.last_message_id:
         raise ChatError("last_seen_id is later than any message in this session.", "invalid")
+
+
+def catch_up(db: Session, session: ChatSession, last_seen_id: int) -> dict[str, Any]:
+    """Every message after `last_seen_id`, oldest first (up to CATCH_UP_LIMIT a call)."""
+    check_last_seen(session, last_seen_id)
     query = _visible(session).where(Message.seq > last_seen_id)
     rows = list(db.scalars(query.order_by(Message.seq).limit(CATCH_UP_LIMIT + 1)))
     more = len(rows) > CATCH_UP_LIMIT
@@ -229,6 +234,21 @@ def deleted_ids(db: Session, session: ChatSession) -> list[int]:
         Message.session_id == session.id, Message.deleted_at.is_not(None)
     )
     return list(db.scalars(query.order_by(Message.seq)))
+
+
+def reaction_counts(db: Session, session: ChatSession) -> dict[int, dict[str, int]]:
+    """Current reaction counts of every message that has any, so a returning client
+    can correct counts it missed while offline."""
+    rows = db.execute(
+        select(Message.seq, Reaction.kind, func.count())
+        .join(Reaction, Reaction.message_id == Message.id)
+        .where(Message.session_id == session.id, Message.deleted_at.is_(None))
+        .group_by(Message.seq, Reaction.kind)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for seq, kind, n in rows:
+        counts.setdefault(seq, dict.fromkeys(REACTIONS, 0))[kind] = n
+    return counts
 
 
 def my_reactions(db: Session, session: ChatSession, user: User) -> dict[int, list[str]]:

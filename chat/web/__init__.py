@@ -6,7 +6,7 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
 from chat.errors import ChatError
-from chat.web import auth, common, organise, schedule
+from chat.web import auth, common, organise, schedule, transcripts
 
 
 def init_app(app: Flask) -> None:
@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(schedule.bp)
     app.register_blueprint(organise.bp)
+    app.register_blueprint(transcripts.bp)
     common.init_app(app)
 
     @app.errorhandler(ChatError)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from chat.extensions import db
-from chat.services import calendar, rooms, schedule
+from chat.services import calendar, rooms, schedule, transcripts
 from chat.web.common import lobby_minutes, now
 
 bp = Blueprint("schedule", __name__)
@@ -65,4 +65,5 @@ def lobby(session_id: int) -> str:
         "schedule/lobby.html",
         session=session,
         state=rooms.state_payload(session, moment, lobby_minutes()),
+        may_download=transcripts.may_download(current_user, session, moment, lobby_minutes()),
     )

@@ -12,33 +12,17 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.services.clock import format_local
+from tests.browser.helpers import create_user, sign_in
 from tests.conftest import LiveServer
-from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
 
-def sign_in(context: Any, server: LiveServer, email: str) -> Any:
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Schedule")).to_be_visible()
-    return page
-
-
 @pytest.fixture
 def room(live_server: LiveServer) -> dict[str, Any]:
-    for email, name, extra in [
-        ("org@example.org", "Olu", ["--organiser"]),
-        ("t@example.org", "Tam", []),
-    ]:
-        made = live_server.flask(
-            "users", "create", email, "--name", name, *extra, stdin=PASSWORD + "\n"
-        )
-        assert made.returncode == 0, made.stderr
+    create_user(live_server, "org@example.org", "Olu", "--organiser")
+    create_user(live_server, "t@example.org", "Tam")
     starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
     made = live_server.flask(
         "sessions",
@@ -67,7 +51,10 @@ def test_lobby_turns_live_for_everyone_without_reloading(
         status = trainee.get_by_role("status").filter(has_text=re.compile("Lobby|Live"))
         expect(status).to_have_text("Lobby open")
         expect(trainee.locator("#countdown")).to_contain_text("Starts in")
-        expect(trainee.locator("#presence-list li")).to_have_text(["Tam"])
+        # members see how many are here, not who
+        expect(trainee.locator("#presence-count")).to_have_text("1")
+        expect(trainee.locator(".presence-summary")).to_have_text("1 person in the room")
+        expect(trainee.locator("#presence-list")).to_be_hidden()
         expect(trainee.get_by_text("Mentions bereavement.")).to_be_visible()
         # the time is shown in the trainee's own zone, named
         expect(trainee.locator("time[data-local]").first).to_have_text(
@@ -78,7 +65,13 @@ def test_lobby_turns_live_for_everyone_without_reloading(
 
         organiser = sign_in(organiser_ctx, live_server, "org@example.org")
         organiser.goto(f"{live_server.url}/sessions/{room['id']}")
-        expect(trainee.locator("#presence-list li")).to_have_text(["Olu", "Tam"])
+        expect(trainee.locator("#presence-count")).to_have_text("2")
+        expect(trainee.locator("#presence-list li")).to_have_count(0)
+        # organisers and facilitators also see the names
+        expect(
+            organiser.get_by_role("list", name="Names of the people in the room")
+        ).to_be_visible()
+        expect(organiser.locator("#presence-list li")).to_have_text(["Olu", "Tam"])
         expect(organiser.locator("time[data-local]").first).to_have_text(
             format_local(room["starts"], "America/New_York")
         )
@@ -93,8 +86,10 @@ def test_lobby_turns_live_for_everyone_without_reloading(
         expect(trainee.get_by_role("status").filter(has_text="ended")).to_have_text(
             "This session has ended"
         )
-        organiser.close()
-        expect(trainee.locator("#presence-list li")).to_have_text(["Tam"])
+        expect(organiser.locator("#presence-list li")).to_have_text(["Olu", "Tam"])
+        trainee.close()
+        expect(organiser.locator("#presence-list li")).to_have_text(["Olu"])
+        expect(organiser.locator("#presence-count")).to_have_text("1")
     finally:
         trainee_ctx.close()
         organiser_ctx.close()

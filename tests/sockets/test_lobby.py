@@ -54,25 +54,32 @@ def test_cookie_and_token_both_connect(
         assert ack["state"]["session_id"] == session.id
 
 
-def test_join_shows_who_is_here_to_everyone(
+def test_everyone_hears_the_count_and_only_staff_hear_names(
     app: Flask, socket_client, member: User, organiser: User, session: ChatSession
 ) -> None:
     first = socket_client(signed_in(app, member))
-    first.emit("join", {"session_id": session.id}, callback=True)
+    first_ack = first.emit("join", {"session_id": session.id}, callback=True)
+    assert first_ack["presence"] == {"session_id": session.id, "count": 1}
     first.get_received()
     second = socket_client(signed_in(app, organiser))
     ack = second.emit("join", {"session_id": session.id}, callback=True)
     assert ack["presence"]["count"] == 2
     assert [p["name"] for p in ack["presence"]["people"]] == ["Olu Organiser", "Tam Trainee"]
-    (seen,) = events(first, "presence")
-    assert seen["count"] == 2
+    assert events(first, "presence") == [{"session_id": session.id, "count": 2}]
     # a second tab of the same person does not count twice
     third = socket_client(signed_in(app, member))
     assert third.emit("join", {"session_id": session.id}, callback=True)["presence"]["count"] == 2
-    second.emit("leave", {"session_id": session.id}, callback=True)
-    assert events(first, "presence")[-1]["count"] == 1
+    assert events(second, "presence")[-1]["count"] == 2
     third.disconnect()
-    assert events(first, "presence")[-1]["people"] == [{"id": member.id, "name": "Tam Trainee"}]
+    assert events(second, "presence")[-1]["people"] == [
+        {"id": organiser.id, "name": "Olu Organiser"},
+        {"id": member.id, "name": "Tam Trainee"},
+    ]
+    first.emit("leave", {"session_id": session.id}, callback=True)
+    assert events(second, "presence")[-1]["people"] == [
+        {"id": organiser.id, "name": "Olu Organiser"}
+    ]
+    assert all("people" not in p for p in events(first, "presence"))
 
 
 BAD_PAYLOADS = [

@@ -1,0 +1,344 @@
+"""Session transcripts: who may download one, what it holds, and its text formats.
+
+A transcript is the session's messages in order, deleted ones left out, with reactions
+counted and every time in the session's own zone. Markdown, JSON and CSV are rendered
+here; the print-friendly HTML page is a template (templates/transcripts/transcript.html)
+that the web layer fills from the same `Transcript`, so this module stays free of Flask.
+The JSON format is described by docs/transcript.schema.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from chat.errors import Forbidden
+from chat.models import REACTIONS, ChatSession, Message, User
+from chat.services import clock, messages, rooms
+
+FORMAT_VERSION = 1
+EXCERPT = 80
+REACTION_LABELS = {"heart": "heart", "thumbs_up": "thumbs up", "same_here": "same here"}
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "time",
+    "author",
+    "pronouns",
+    "role",
+    "body",
+    "reply_to",
+    "reply_excerpt",
+    *REACTIONS,
+    "reactions_total",
+)
+# Markdown passes raw HTML through and turns brackets, backticks and asterisks into
+# links, code and emphasis. Escaping them shows members' words exactly as written.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&])")
+
+
+@dataclass(frozen=True)
+class Person:
+    """A facilitator as the transcript names them."""
+
+    name: str
+    pronouns: str
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote a message, with the badge they had in this session."""
+
+    name: str
+    pronouns: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One message that was not deleted."""
+
+    id: int
+    created_at: datetime  # in the session's zone
+    author: Author
+    body: str
+    reply_to: int | None
+    reply_excerpt: str | None  # None without a reply, or when the replied-to was deleted
+    reactions: dict[str, int]
+
+    @property
+    def time(self) -> str:
+        """The wall-clock time in the session's zone, like "20:03"."""
+        return f"{self.created_at:%H:%M}"
+
+    @property
+    def reactions_total(self) -> int:
+        """Reactions of every kind added together."""
+        return sum(self.reactions.values())
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The session a transcript belongs to; times are in its own zone."""
+
+    id: int
+    title: str
+    series: str | None
+    facilitators: tuple[Person, ...]
+    time_zone: str
+    starts_at: datetime
+    ends_at: datetime
+    state: str
+
+    @property
+    def when(self) -> str:
+        """Like "Tue 1 Dec 2026, 20:00 to 21:00 EST", or both ends in full across days."""
+        if self.starts_at.date() == self.ends_at.date():
+            return (
+                f"{_long_date(self.starts_at)}, {self.starts_at:%H:%M} to {self.ends_at:%H:%M %Z}"
+            )
+        return f"{_describe_moment(self.starts_at)} to {_describe_moment(self.ends_at)}"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Everything each format shows."""
+
+    session: SessionInfo
+    entries: tuple[Entry, ...]
+    generated_at: datetime  # in the session's zone
+
+    @property
+    def generated_when(self) -> str:
+        """When it was downloaded, like "Tue 1 Dec 2026, 21:05 EST"."""
+        return _describe_moment(self.generated_at)
+
+    @property
+    def is_final(self) -> bool:
+        """False while later messages may still come: downloaded before the end."""
+        return self.session.state in rooms.FINAL_STATES
+
+
+def _long_date(moment: datetime) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+def _describe_moment(moment: datetime) -> str:
+    return f"{_long_date(moment)}, {moment:%H:%M %Z}"
+
+
+def require_access(user: User, session: ChatSession, now: datetime, lobby_minutes: int) -> None:
+    """Facilitators and organisers may download any time; members once the session ended."""
+    messages.require_view(user, session)
+    if messages.is_staff(user, session):
+        return
+    if rooms.derive_state(session, now, lobby_minutes) != rooms.ENDED:
+        raise Forbidden("The transcript is available to members once the session has ended.")
+
+
+def may_download(user: User, session: ChatSession, now: datetime, lobby_minutes: int) -> bool:
+    """Whether `user` may download the transcript now (for showing the links)."""
+    try:
+        require_access(user, session, now, lobby_minutes)
+    except Forbidden:
+        return False
+    return True
+
+
+def _visible_messages(db: Session, session: ChatSession) -> list[Message]:
+    query = (
+        select(Message)
+        .options(selectinload(Message.author), selectinload(Message.reactions))
+        .where(Message.session_id == session.id, Message.deleted_at.is_(None))
+        .order_by(Message.seq)
+    )
+    return list(db.scalars(query))
+
+
+def _excerpt(body: str) -> str:
+    """The start of a message on one line, at most EXCERPT characters, cut between words."""
+    line = " ".join(body.split())
+    if len(line) <= EXCERPT:
+        return line
+    cut = line[: EXCERPT - 1]
+    if line[EXCERPT - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]  # drop the word the cut went through
+    return cut.rstrip() + "…"
+
+
+def _reaction_counts(message: Message) -> dict[str, int]:
+    counted = Counter(reaction.kind for reaction in message.reactions)
+    return {kind: counted[kind] for kind in REACTIONS}
+
+
+def _entry(
+    message: Message, session: ChatSession, visible: dict[int, Message], zone: ZoneInfo
+) -> Entry:
+    parent = visible.get(message.reply_to) if message.reply_to is not None else None
+    return Entry(
+        id=message.seq,
+        created_at=message.created_at.astimezone(zone),
+        author=Author(
+            message.author.display_name,
+            message.author.pronouns,
+            messages.author_role(message.author, session),
+        ),
+        body=message.body,
+        reply_to=message.reply_to,
+        reply_excerpt=_excerpt(parent.body) if parent is not None else None,
+        reactions=_reaction_counts(message),
+    )
+
+
+def build(
+    db: Session, actor: User, session: ChatSession, now: datetime, lobby_minutes: int
+) -> Transcript:
+    """The transcript `actor` may download now, or Forbidden (see `require_access`)."""
+    require_access(actor, session, now, lobby_minutes)
+    zone = clock.zone(session.time_zone)
+    rows = _visible_messages(db, session)
+    visible = {message.seq: message for message in rows}
+    info = SessionInfo(
+        id=session.id,
+        title=session.title,
+        series=session.series.name if session.series else None,
+        facilitators=tuple(Person(f.display_name, f.pronouns) for f in session.facilitators),
+        time_zone=session.time_zone,
+        starts_at=rooms.live_from(session).astimezone(zone),
+        ends_at=rooms.ends_at(session).astimezone(zone),
+        state=rooms.derive_state(session, now, lobby_minutes),
+    )
+    entries = tuple(_entry(message, session, visible, zone) for message in rows)
+    return Transcript(info, entries, now.astimezone(zone))
+
+
+def _md(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _named(name: str, pronouns: str) -> str:
+    return f"{name} ({pronouns})" if pronouns else name
+
+
+def _reaction_summary(entry: Entry) -> str:
+    counted = [f"{REACTION_LABELS[kind]} {n}" for kind, n in entry.reactions.items() if n]
+    return f"Reactions: {' · '.join(counted)} ({entry.reactions_total} in all)"
+
+
+def _markdown_header(transcript: Transcript) -> list[str]:
+    info = transcript.session
+    facilitators = ", ".join(_named(p.name, p.pronouns) for p in info.facilitators)
+    downloaded = transcript.generated_when
+    if not transcript.is_final:
+        downloaded += f", while the session was {info.state}: later messages are not included"
+    lines = [f"# Transcript: {_md(info.title)}", ""]
+    if info.series:
+        lines.append(f"- Series: {_md(info.series)}")
+    if facilitators:
+        lines.append(f"- Facilitators: {_md(facilitators)}")
+    lines += [
+        f"- When: {info.when} ({info.time_zone})",
+        f"- Messages: {len(transcript.entries)}",
+        f"- Downloaded: {downloaded}",
+    ]
+    return lines
+
+
+def _markdown_entry(entry: Entry) -> list[str]:
+    who = _md(_named(entry.author.name, entry.author.pronouns))
+    lines = [f"**#{entry.id} · {entry.time} · {who}** · {entry.author.role}", ""]
+    if entry.reply_to is not None:
+        replied = f"“{_md(entry.reply_excerpt)}”" if entry.reply_excerpt else "a deleted message"
+        lines += [f"*In reply to #{entry.reply_to}: {replied}*", ""]
+    # A trailing backslash is a hard line break, so the member's own line breaks survive.
+    body_lines = _md(entry.body).split("\n")
+    lines += [f"> {line}\\" for line in body_lines[:-1]] + [f"> {body_lines[-1]}", ""]
+    if entry.reactions_total:
+        lines += [_reaction_summary(entry), ""]
+    return lines
+
+
+def to_markdown(transcript: Transcript) -> str:
+    """The transcript as Markdown; every piece of user text is escaped, never markup."""
+    lines = [*_markdown_header(transcript), "", "---", ""]
+    for entry in transcript.entries:
+        lines += _markdown_entry(entry)
+    if not transcript.entries:
+        lines += ["*No messages.*", ""]
+    return "\n".join(lines)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _entry_json(entry: Entry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "created_at": _iso(entry.created_at),
+        "time": entry.time,
+        "author": {
+            "name": entry.author.name,
+            "pronouns": entry.author.pronouns,
+            "role": entry.author.role,
+        },
+        "body": entry.body,
+        "reply_to": entry.reply_to,
+        "reply_excerpt": entry.reply_excerpt,
+        "reactions": dict(entry.reactions),
+        "reactions_total": entry.reactions_total,
+    }
+
+
+def to_json(transcript: Transcript) -> dict[str, Any]:
+    """The transcript as JSON data, valid against docs/transcript.schema.json."""
+    info = transcript.session
+    return {
+        "version": FORMAT_VERSION,
+        "generated_at": _iso(transcript.generated_at),
+        "session": {
+            "id": info.id,
+            "title": info.title,
+            "series": info.series,
+            "facilitators": [{"name": p.name, "pronouns": p.pronouns} for p in info.facilitators],
+            "time_zone": info.time_zone,
+            "starts_at": _iso(info.starts_at),
+            "ends_at": _iso(info.ends_at),
+            "state": info.state,
+        },
+        "messages": [_entry_json(entry) for entry in transcript.entries],
+    }
+
+
+def _csv_row(entry: Entry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "created_at": _iso(entry.created_at),
+        "time": entry.time,
+        "author": entry.author.name,
+        "pronouns": entry.author.pronouns,
+        "role": entry.author.role,
+        "body": entry.body,
+        "reply_to": entry.reply_to if entry.reply_to is not None else "",
+        "reply_excerpt": entry.reply_excerpt or "",
+        **entry.reactions,
+        "reactions_total": entry.reactions_total,
+    }
+
+
+def to_csv(transcript: Transcript) -> str:
+    """One row per message under a header row (RFC 4180: CRLF, quoted where needed)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(_csv_row(entry) for entry in transcript.entries)
+    return out.getvalue()

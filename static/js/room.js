@@ -1,0 +1,888 @@
+// A session's room: live state and countdown, who is here, and the chat, over Socket.IO.
+// The contract is docs/protocol.md. User text only ever enters the page through
+// textContent and text nodes (links through createElement("a")), never as HTML.
+import { formatLocal, viewerZone } from "./local-time.js";
+
+const MAX_BODY = 2000;
+const ACK_TIMEOUT_MS = 10000;
+const NEAR_LIMIT = 1800;
+const EXCERPT = 140;
+// Icons as SVG paths (Feather icons, MIT licence) so they show without an emoji font.
+const ICONS = {
+  heart: "M20.84 4.61a5.5 5.5 0 0 0-7.78 0L12 5.67l-1.06-1.06a5.5 5.5 0 0 0-7.78 7.78l1.06 1.06L12 21.23l7.78-7.78 1.06-1.06a5.5 5.5 0 0 0 0-7.78z",
+  thumbs_up: "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3",
+};
+const REACTIONS = [
+  { kind: "heart", name: "Heart" },
+  { kind: "thumbs_up", name: "Thumbs up" },
+  { kind: "same_here", name: "Same here" },
+];
+const BADGES = { facilitator: "Facilitator", organiser: "Organiser" };
+// Errors worth retrying on their own; anything else waits for the writer to decide.
+const TRANSIENT = new Set(["rate_limited", "unavailable", "timeout"]);
+const OPEN_STATES = new Set(["lobby", "live"]);
+const LABELS = {
+  scheduled: "Scheduled",
+  lobby: "Lobby open",
+  live: "Live now",
+  ended: "This session has ended",
+  cancelled: "This session is cancelled",
+};
+
+const $ = (id) => document.getElementById(id);
+const root = $("lobby");
+const sessionId = Number(root.dataset.sessionId);
+const label = $("state-label");
+const countdown = $("countdown");
+const presenceCount = $("presence-count");
+const presenceNoun = $("presence-noun");
+const presenceList = $("presence-list");
+const connection = $("connection");
+const notice = $("room-notice");
+const log = $("chat-log");
+const list = $("messages");
+const empty = $("chat-empty");
+const historyMore = $("history-more");
+const loadEarlierButton = $("load-earlier");
+const chatStatus = $("chat-status");
+const composer = $("composer");
+const composerNote = $("composer-note");
+const input = $("composer-input");
+const counter = $("composer-counter");
+const sendButton = $("send-button");
+const composerError = $("composer-error");
+const replying = $("replying");
+const replyingText = $("replying-text");
+
+const me = {
+  id: Number(root.dataset.myId),
+  name: root.dataset.myName || "",
+  pronouns: root.dataset.myPronouns || "",
+  role: "member",
+};
+
+let state = JSON.parse(root.dataset.state);
+let clockOffset = Date.parse(state.server_time) - Date.now();
+
+// ---- chat state -------------------------------------------------------------------------
+
+const shown = new Map(); // message id -> { message, li }
+const deleted = new Set(); // ids known to be deleted (the join ack lists all of them)
+const mine = new Map(); // message id -> Set of this user's reaction kinds
+const outbox = []; // unsent messages, in the order they were written
+let lastSeenId = 0; // highest message id ever received; never lowered by deletions
+let floor = 0; // from this id up, every message is either shown or known deleted
+let joinedOnce = false; // re-joins send last_seen_id
+let ready = false; // joined on the current connection: may send, react, page
+let generation = 0; // bumped on each connection, so stale answers are recognised
+let sending = null; // the outbox item in flight: one at a time keeps them in order
+let retryTimer = null;
+let moreBefore = false;
+let loadingEarlier = false;
+let replyTo = null; // { id, author, excerpt } while replying
+let staff = false;
+
+// ---- small helpers ----------------------------------------------------------------------
+
+function make(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function button(text, className, action) {
+  const b = make("button", className, text);
+  b.type = "button";
+  if (action) b.dataset.action = action;
+  return b;
+}
+
+function icon(path) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "icon");
+  const shape = document.createElementNS(ns, "path");
+  shape.setAttribute("d", path);
+  svg.append(shape);
+  return svg;
+}
+
+function say(text) {
+  chatStatus.textContent = text;
+}
+
+function newClientId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // crypto.randomUUID needs a secure context; build the same version 4 UUID by hand.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+let clockFormat;
+try {
+  clockFormat = new Intl.DateTimeFormat("en-GB", {
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: viewerZone(),
+  });
+} catch {
+  clockFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+}
+
+function setTime(node, iso) {
+  const date = new Date(iso);
+  node.dateTime = iso;
+  node.title = formatLocal(date);
+  const text = clockFormat.format(date);
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function codePoints(text) {
+  return [...text].length;
+}
+
+// ---- links ------------------------------------------------------------------------------
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
+
+// Drop sentence punctuation after a link, but keep a ")" that closes a "(" inside it.
+function trimLink(raw) {
+  let url = raw;
+  const unbalanced = (open, close) =>
+    url.endsWith(close) && url.split(open).length < url.split(close).length;
+  while (/[.,;:!?'*]$/.test(url) || unbalanced("(", ")") || unbalanced("[", "]")) {
+    url = url.slice(0, -1);
+  }
+  return url;
+}
+
+function isWebLink(text) {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && Boolean(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+// Append `body` to `target` as text, with http(s) links as <a> elements.
+function renderBody(target, body) {
+  let at = 0;
+  for (const match of body.matchAll(URL_PATTERN)) {
+    const url = trimLink(match[0]);
+    if (!isWebLink(url)) continue;
+    target.append(body.slice(at, match.index));
+    const a = document.createElement("a");
+    a.setAttribute("href", url);
+    a.rel = "noopener noreferrer nofollow ugc";
+    a.target = "_blank";
+    a.textContent = url;
+    target.append(a);
+    at = match.index + url.length;
+  }
+  target.append(body.slice(at));
+}
+
+// ---- building messages ------------------------------------------------------------------
+
+function buildMeta(message) {
+  const meta = make("p", "msg-meta");
+  const author = message.author;
+  meta.append(make("span", "msg-author", author.name));
+  if (author.pronouns) meta.append(" ", make("span", "msg-pronouns", `(${author.pronouns})`));
+  if (BADGES[author.role]) {
+    meta.append(" ", make("span", `role-badge role-${author.role}`, BADGES[author.role]));
+  }
+  const time = make("time", "msg-time");
+  setTime(time, message.created_at);
+  meta.append(" ", time);
+  return meta;
+}
+
+function fillReplyContext(node, preview) {
+  node.replaceChildren();
+  if (preview.deleted) {
+    node.append("In reply to a message that was deleted");
+    return;
+  }
+  const excerpt = preview.excerpt.length >= EXCERPT ? `${preview.excerpt}…` : preview.excerpt;
+  node.append("In reply to ", make("span", "msg-reply-author", preview.author), ": ",
+    make("span", "msg-reply-excerpt", excerpt));
+}
+
+function buildReplyContext(preview) {
+  const node = make("p", "msg-reply");
+  node.dataset.replyTo = String(preview.id);
+  fillReplyContext(node, preview);
+  return node;
+}
+
+function buildBody(body) {
+  const node = make("p", "msg-body");
+  renderBody(node, body);
+  return node;
+}
+
+function buildActions(message) {
+  const bar = make("div", "msg-actions");
+  bar.append(button("Reply", "chip reply-button", "reply"));
+  for (const r of REACTIONS) {
+    const b = button(undefined, "chip reaction", "react");
+    b.dataset.kind = r.kind;
+    b.title = r.name;
+    b.setAttribute("aria-pressed", "false");
+    if (ICONS[r.kind]) {
+      b.append(icon(ICONS[r.kind]), make("span", "visually-hidden", r.name));
+    } else {
+      b.append(make("span", "reaction-name", r.name));
+    }
+    b.append(" ", make("span", "reaction-count"));
+    bar.append(b);
+  }
+  const del = button("Delete", "chip delete-button", "delete");
+  del.hidden = !(message.author.id === me.id || staff);
+  bar.append(del);
+  return bar;
+}
+
+function buildMessage(message, pending) {
+  const li = make("li", "msg");
+  li.dataset.clientId = message.client_id;
+  li.dataset.authorId = String(message.author.id);
+  if (message.author.id === me.id) li.classList.add("msg-mine");
+  li.append(buildMeta(message));
+  if (message.reply_preview) li.append(buildReplyContext(message.reply_preview));
+  li.append(buildBody(message.body));
+  li.append(make("div", "msg-status"));
+  li.append(buildActions(message));
+  if (pending) {
+    li.dataset.status = "sending";
+  } else {
+    markStored(li, message);
+  }
+  syncActions(li);
+  return li;
+}
+
+function markStored(li, message) {
+  li.id = `msg-${message.id}`;
+  li.dataset.id = String(message.id);
+  li.dataset.status = "sent";
+  li.querySelector(".msg-status").replaceChildren();
+  setCounts(li, message.reactions);
+  syncMine(li, message.id);
+}
+
+function setCounts(li, counts) {
+  for (const b of li.querySelectorAll("button.reaction")) {
+    const count = counts[b.dataset.kind] || 0;
+    b.dataset.count = String(count);
+    const text = count > 0 ? String(count) : "";
+    const span = b.querySelector(".reaction-count");
+    if (span.textContent !== text) span.textContent = text;
+  }
+}
+
+function syncMine(li, id) {
+  const kinds = mine.get(id);
+  for (const b of li.querySelectorAll("button.reaction")) {
+    b.setAttribute("aria-pressed", String(Boolean(kinds && kinds.has(b.dataset.kind))));
+  }
+}
+
+// Reply and reactions need a stored message and an open room; delete needs a stored one.
+function syncActions(li) {
+  const stored = li.dataset.status === "sent";
+  const open = OPEN_STATES.has(state.state);
+  for (const b of li.querySelectorAll(".reply-button, .reaction")) b.disabled = !stored || !open;
+  const del = li.querySelector(".delete-button");
+  del.hidden = !(Number(li.dataset.authorId) === me.id || staff);
+  del.disabled = !stored;
+}
+
+// ---- the list: stored messages in id order, then the unsent ones ------------------------
+
+function place(li, id) {
+  let ref = null;
+  for (let node = list.lastElementChild; node; node = node.previousElementSibling) {
+    if (node === li) continue;
+    if (node.dataset.status === "sent" && Number(node.dataset.id) < id) break;
+    ref = node;
+  }
+  if (li.parentNode === list && li.nextElementSibling === ref) return;
+  list.insertBefore(li, ref);
+}
+
+function nearBottom() {
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+}
+
+// Run `change`; keep the reader at the newest message if they were there (or `force`).
+function keepingScroll(change, force = false) {
+  const stick = force || nearBottom();
+  change();
+  if (stick) log.scrollTop = log.scrollHeight;
+}
+
+// Many messages at once (a join, a page of history): tell screen readers to wait.
+function quietly(change) {
+  log.setAttribute("aria-busy", "true");
+  change();
+  requestAnimationFrame(() => setTimeout(() => log.removeAttribute("aria-busy"), 0));
+}
+
+function updateEmpty() {
+  empty.hidden = !joinedOnce || list.childElementCount > 0;
+  historyMore.hidden = !moreBefore;
+}
+
+function addStored(message) {
+  if (!message || message.session_id !== sessionId) return;
+  lastSeenId = Math.max(lastSeenId, message.id);
+  if (deleted.has(message.id)) return;
+  if (message.author.id === me.id) {
+    const item = outbox.find((i) => i.clientId === message.client_id);
+    if (item) {
+      settle(item, message);
+      return;
+    }
+  }
+  if (shown.has(message.id)) return;
+  const li = buildMessage(message, false);
+  shown.set(message.id, { message, li });
+  place(li, message.id);
+  updateEmpty();
+}
+
+function addMany(messages) {
+  quietly(() => messages.forEach(addStored));
+}
+
+// An unsent message was stored: it becomes the stored one in place, so screen readers
+// hear it once, and the broadcast or a catch-up can never add it a second time.
+function settle(item, message) {
+  outbox.splice(outbox.indexOf(item), 1);
+  const li = item.li;
+  if (shown.has(message.id)) {
+    li.remove();
+    return;
+  }
+  const meta = buildMeta(message);
+  const oldMeta = li.querySelector(".msg-meta");
+  if (meta.textContent !== oldMeta.textContent) oldMeta.replaceWith(meta);
+  else setTime(oldMeta.querySelector("time"), message.created_at);
+  const body = li.querySelector(".msg-body");
+  if (message.body !== item.body) body.replaceWith(buildBody(message.body));
+  li.dataset.clientId = message.client_id;
+  markStored(li, message);
+  syncActions(li);
+  shown.set(message.id, { message, li });
+  place(li, message.id);
+  updateEmpty();
+}
+
+function markDeleted(id) {
+  deleted.add(id);
+  mine.delete(id);
+  const entry = shown.get(id);
+  if (entry) {
+    if (entry.li.contains(document.activeElement)) log.focus();
+    entry.li.remove();
+    shown.delete(id);
+  }
+  for (const node of list.querySelectorAll(`.msg-reply[data-reply-to="${id}"]`)) {
+    fillReplyContext(node, { id, deleted: true });
+  }
+  if (replyTo && replyTo.id === id) {
+    setReply(null);
+    say("The message you were replying to was deleted.");
+  }
+  updateEmpty();
+}
+
+function firstMissing(from, to) {
+  for (let id = Math.max(from, 1); id < to; id++) {
+    if (!shown.has(id) && !deleted.has(id)) return id;
+  }
+  return 0;
+}
+
+// ---- talking to the server --------------------------------------------------------------
+
+async function request(event, payload) {
+  try {
+    return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+  } catch {
+    return { ok: false, error: { code: "timeout", message: "The server did not answer in time." } };
+  }
+}
+
+// Ask for every message after `afterId`, page by page (a long catch-up, or a gap).
+async function fetchAfter(afterId, gen) {
+  let after = afterId;
+  while (gen === generation) {
+    const ack = await request("history", { session_id: sessionId, after_id: after });
+    if (gen !== generation) return;
+    if (!ack.ok) {
+      say(`Some messages could not be loaded: ${ack.error.message}`);
+      return;
+    }
+    keepingScroll(() => addMany(ack.messages));
+    if (!ack.more_after || ack.messages.length === 0) return;
+    after = ack.messages[ack.messages.length - 1].id;
+  }
+}
+
+function join() {
+  const gen = generation;
+  const payload = { session_id: sessionId };
+  if (joinedOnce) payload.last_seen_id = lastSeenId;
+  request("join", payload).then((ack) => {
+    if (gen !== generation || !socket.connected) return;
+    if (!ack.ok) {
+      if (ack.error.code === "timeout" || TRANSIENT.has(ack.error.code)) {
+        join();
+      } else {
+        connection.textContent = `Could not join the room: ${ack.error.message}`;
+      }
+      return;
+    }
+    joined(ack, gen);
+  });
+}
+
+async function joined(ack, gen) {
+  me.id = ack.you.id;
+  me.name = ack.you.name;
+  me.role = ack.you.role;
+  staff = me.role !== "member";
+  connection.textContent = "";
+  applyState(ack.state);
+  applyPresence(ack.presence);
+  for (const id of ack.deleted_ids) markDeleted(id);
+  mine.clear();
+  for (const [id, kinds] of Object.entries(ack.my_reactions || {})) {
+    mine.set(Number(id), new Set(kinds));
+  }
+  const first = !joinedOnce;
+  keepingScroll(() => addMany(ack.messages), first);
+  if (first) {
+    joinedOnce = true;
+    moreBefore = ack.more_before;
+    floor = moreBefore && ack.messages.length ? ack.messages[0].id : 1;
+  }
+  // Counts may have moved while we were away; the ack has them for every message.
+  const counts = ack.reaction_counts || {};
+  for (const [id, entry] of shown) {
+    setCounts(entry.li, counts[id] || {});
+    syncMine(entry.li, id);
+    syncActions(entry.li);
+  }
+  updateEmpty();
+  ready = true;
+  if (ack.more_after) await fetchAfter(lastSeenId, gen);
+  // Anything stored while we were joining, and broadcast before we were in the room.
+  const missing = firstMissing(floor, lastSeenId + 1);
+  if (missing) await fetchAfter(missing - 1, gen);
+  if (gen !== generation) return;
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  pump();
+}
+
+async function loadEarlier() {
+  if (!moreBefore || loadingEarlier || !ready) return;
+  const ids = [...shown.keys()];
+  if (ids.length === 0) return;
+  loadingEarlier = true;
+  loadEarlierButton.textContent = "Loading earlier messages…";
+  const ack = await request("history", { session_id: sessionId, before_id: Math.min(...ids) });
+  loadingEarlier = false;
+  loadEarlierButton.textContent = "Load earlier messages";
+  if (!ack.ok) {
+    say(`Earlier messages could not be loaded: ${ack.error.message}`);
+    return;
+  }
+  const height = log.scrollHeight;
+  const top = log.scrollTop;
+  addMany(ack.messages);
+  log.scrollTop = top + (log.scrollHeight - height);
+  moreBefore = ack.more_before;
+  floor = moreBefore && ack.messages.length ? ack.messages[0].id : 1;
+  const hadFocus = document.activeElement === loadEarlierButton;
+  updateEmpty();
+  if (hadFocus && !moreBefore) log.focus();
+}
+
+// ---- the outbox -------------------------------------------------------------------------
+
+function showItemStatus(item) {
+  const box = item.li.querySelector(".msg-status");
+  item.li.dataset.status = item.status === "failed" ? "failed" : "sending";
+  if (!item.error) {
+    box.replaceChildren(make("span", "sending-label", "Sending…"));
+    return;
+  }
+  const text = item.status === "failed"
+    ? `Not sent: ${item.error.message}`
+    : `Not sent yet: ${item.error.message} Trying again shortly.`;
+  const actions = make("span", "msg-retry");
+  actions.append(button("Retry", "chip", "retry"));
+  // Editing puts the text back into the composer, which is only there while the room is open.
+  if (OPEN_STATES.has(state.state)) actions.append(button("Edit", "chip", "edit"));
+  actions.append(button("Discard", "chip", "discard"));
+  box.replaceChildren(make("span", "error", text), " ", actions);
+}
+
+function scheduleRetry(ms) {
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    pump();
+  }, ms);
+}
+
+// Send the oldest unsent message (one at a time, so they are stored in the order written).
+function pump() {
+  if (!ready || sending || retryTimer) return;
+  const item = outbox.find((i) => i.status === "queued");
+  if (!item) return;
+  sending = item;
+  if (item.error) {
+    item.error = null; // an automatic retry: "Sending…" again, without buttons meanwhile
+    showItemStatus(item);
+  }
+  const attempt = ++item.attempt;
+  const gen = generation;
+  const payload = { session_id: sessionId, body: item.body, client_id: item.clientId };
+  if (item.replyTo) payload.reply_to = item.replyTo;
+  request("send_message", payload).then((ack) => {
+    // A late success is still a success: it settles the message wherever it is.
+    if (ack.ok) keepingScroll(() => addStored(ack.message));
+    const current = sending === item && attempt === item.attempt && gen === generation;
+    if (current) sending = null;
+    if (current && !ack.ok && outbox.includes(item)) {
+      item.error = ack.error;
+      if (TRANSIENT.has(ack.error.code)) {
+        item.tries = (item.tries || 0) + 1;
+        scheduleRetry(Math.min(60000, 2000 * 2 ** Math.min(item.tries, 5)));
+      } else {
+        item.status = "failed"; // invalid, room_closed, forbidden...: the writer decides
+      }
+      showItemStatus(item);
+    }
+    pump();
+  });
+}
+
+function submit() {
+  composerError.textContent = "";
+  if (!OPEN_STATES.has(state.state)) return;
+  const body = input.value.replace(/\r\n?/g, "\n").trim();
+  if (!body) return;
+  const length = codePoints(body);
+  if (length > MAX_BODY) {
+    composerError.textContent = `Keep messages to ${MAX_BODY.toLocaleString("en-GB")} characters or fewer; this one has ${length.toLocaleString("en-GB")}.`;
+    return;
+  }
+  const item = {
+    clientId: newClientId(),
+    body,
+    replyTo: replyTo ? replyTo.id : null,
+    preview: replyTo ? { ...replyTo, deleted: false } : null,
+    status: "queued",
+    attempt: 0,
+    error: null,
+  };
+  item.li = buildMessage({
+    client_id: item.clientId,
+    author: { id: me.id, name: me.name, pronouns: me.pronouns, role: me.role },
+    body,
+    reply_preview: item.preview,
+    reactions: {},
+    created_at: new Date().toISOString(),
+  }, true);
+  showItemStatus(item);
+  outbox.push(item);
+  if (!ready) connection.textContent = socket.connected ? "Joining the room…" : OFFLINE_WITH_OUTBOX;
+  keepingScroll(() => {
+    list.append(item.li);
+    updateEmpty();
+  }, true);
+  input.value = "";
+  updateCounter();
+  setReply(null);
+  pump();
+}
+
+function onItemAction(item, action) {
+  if (action === "retry") {
+    item.status = "queued";
+    item.error = null;
+    item.tries = 0;
+    showItemStatus(item);
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    pump();
+    return;
+  }
+  if (action === "edit" && composer.hidden) return;
+  if (action === "discard" && !window.confirm("Discard this unsent message?")) return;
+  if (sending === item) sending = null;
+  outbox.splice(outbox.indexOf(item), 1);
+  item.li.remove();
+  updateEmpty();
+  if (action === "edit") {
+    input.value = input.value ? `${item.body}\n${input.value}` : item.body;
+    if (item.preview && !deleted.has(item.replyTo)) setReply(item.preview);
+    updateCounter();
+    input.focus();
+  } else {
+    input.focus();
+  }
+  pump();
+}
+
+// ---- reply, react, delete ---------------------------------------------------------------
+
+function setReply(target) {
+  replyTo = target;
+  replying.hidden = !target;
+  replyingText.textContent = target ? `Replying to ${target.author}: ${target.excerpt}` : "";
+}
+
+async function react(li, id, b) {
+  if (!ready) {
+    say("You are offline; reactions work again once the connection is back.");
+    return;
+  }
+  if (b.dataset.busy) return;
+  const kind = b.dataset.kind;
+  const active = !(mine.get(id) && mine.get(id).has(kind));
+  b.dataset.busy = "1";
+  const ack = await request("react", { session_id: sessionId, message_id: id, reaction: kind, active });
+  delete b.dataset.busy;
+  if (!ack.ok) {
+    say(`Your reaction was not saved: ${ack.error.message}`);
+    return;
+  }
+  say("");
+  if (!mine.has(id)) mine.set(id, new Set());
+  if (active) mine.get(id).add(kind);
+  else mine.get(id).delete(kind);
+  setCounts(li, ack.counts);
+  syncMine(li, id);
+}
+
+async function remove(id) {
+  if (!window.confirm("Delete this message for everyone?")) return;
+  if (!ready) {
+    say("You are offline; try again once the connection is back.");
+    return;
+  }
+  const ack = await request("delete_message", { session_id: sessionId, message_id: id });
+  if (ack.ok) markDeleted(id);
+  else say(`The message was not deleted: ${ack.error.message}`);
+}
+
+list.addEventListener("click", (event) => {
+  const b = event.target.closest("button[data-action]");
+  if (!b) return;
+  const li = b.closest("li.msg");
+  const action = b.dataset.action;
+  if (!li.dataset.id) {
+    const item = outbox.find((i) => i.li === li);
+    if (item) onItemAction(item, action);
+    return;
+  }
+  const id = Number(li.dataset.id);
+  const entry = shown.get(id);
+  if (!entry) return;
+  if (action === "reply") {
+    const { message } = entry;
+    const excerpt = [...message.body].slice(0, EXCERPT).join("");
+    setReply({ id, author: message.author.name, excerpt });
+    input.focus();
+  } else if (action === "react") {
+    react(li, id, b);
+  } else if (action === "delete") {
+    remove(id);
+  }
+});
+
+// ---- the composer -----------------------------------------------------------------------
+
+function updateCounter() {
+  const n = codePoints(input.value);
+  const over = n > MAX_BODY;
+  counter.textContent = `${n.toLocaleString("en-GB")} / ${MAX_BODY.toLocaleString("en-GB")}`
+    + (over ? ` (${(n - MAX_BODY).toLocaleString("en-GB")} too many)` : "");
+  counter.classList.toggle("near", n >= NEAR_LIMIT && !over);
+  counter.classList.toggle("over", over);
+  if (over) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit();
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing
+      && !event.altKey && !event.ctrlKey && !event.metaKey) {
+    event.preventDefault();
+    submit();
+  } else if (event.key === "Escape" && replyTo) {
+    event.preventDefault();
+    setReply(null);
+  }
+});
+input.addEventListener("input", updateCounter);
+$("cancel-reply").addEventListener("click", () => {
+  setReply(null);
+  input.focus();
+});
+loadEarlierButton.addEventListener("click", loadEarlier);
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting)) loadEarlier();
+}, { root: log }).observe(historyMore);
+
+window.addEventListener("beforeunload", (event) => {
+  if (outbox.length) event.preventDefault();
+});
+
+// ---- state, countdown, presence ---------------------------------------------------------
+
+function duration(ms) {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const days = Math.floor(total / 86400);
+  const hours = Math.floor((total % 86400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (days) return `${days} d ${hours} h`;
+  if (hours) return `${hours} h ${minutes} min`;
+  return `${minutes}:${String(seconds).padStart(2, "0")}`;
+}
+
+function renderCountdown() {
+  const now = Date.now() + clockOffset;
+  const starts = Date.parse(state.starts_at);
+  const ends = Date.parse(state.ends_at);
+  let text = "";
+  if (state.state === "scheduled" || state.state === "lobby") {
+    text = `Starts in ${duration(starts - now)}`;
+  } else if (state.state === "live") {
+    text = `Ends in ${duration(ends - now)} (at ${formatLocal(new Date(ends))})`;
+  }
+  countdown.textContent = text;
+}
+
+// What the chat allows in this state: writing in lobby and live, reading always.
+function applyRoomState() {
+  const s = state.state;
+  const open = OPEN_STATES.has(s);
+  if (s === "ended" || s === "cancelled") {
+    const hadFocus = composer.contains(document.activeElement);
+    composer.hidden = true;
+    notice.textContent = s === "ended"
+      ? "This session has ended. The room is read-only."
+      : "This session was cancelled. The room is closed.";
+    notice.hidden = false;
+    if (hadFocus) notice.focus();
+  } else {
+    notice.hidden = true;
+    notice.textContent = "";
+    composer.hidden = false;
+    input.disabled = !open;
+    sendButton.disabled = !open;
+    composerNote.hidden = open;
+    composerNote.textContent = open
+      ? ""
+      : `The room opens at ${formatLocal(new Date(state.lobby_opens_at))}. You can write here from then.`;
+  }
+  for (const entry of shown.values()) syncActions(entry.li);
+  for (const item of outbox) if (item.error) showItemStatus(item);
+}
+
+function applyState(next) {
+  if (!next || next.session_id !== sessionId) return;
+  state = next;
+  clockOffset = Date.parse(next.server_time) - Date.now();
+  if (label.dataset.state !== next.state) {
+    label.dataset.state = next.state;
+    label.textContent = LABELS[next.state] || next.state;
+  }
+  applyRoomState();
+  renderCountdown();
+  // Members may download the transcript once the session has ended.
+  if (next.state === "ended") document.getElementById("transcript-links").hidden = false;
+}
+
+function applyPresence(p) {
+  if (!p || p.session_id !== sessionId) return;
+  presenceCount.textContent = String(p.count);
+  presenceNoun.textContent = p.count === 1 ? "person" : "people";
+  // Only facilitators and organisers are sent the names; members see the count.
+  if (Array.isArray(p.people)) {
+    presenceList.replaceChildren(...p.people.map((person) => make("li", "", person.name)));
+    presenceList.hidden = false;
+  } else {
+    presenceList.replaceChildren();
+    presenceList.hidden = true;
+  }
+}
+
+// ---- the connection ---------------------------------------------------------------------
+
+const OFFLINE_WITH_OUTBOX =
+  "Connection lost, reconnecting… Your unsent messages will be sent when it is back.";
+const socket = io({ transports: ["websocket", "polling"] });
+window.chatSocket = socket; // tests drop and restore the connection through it
+
+socket.on("connect", () => {
+  generation += 1;
+  ready = false;
+  sending = null;
+  join();
+});
+socket.on("disconnect", () => {
+  generation += 1;
+  ready = false;
+  if (sending) sending.attempt += 1; // its answer, if any, no longer holds the queue
+  sending = null;
+  connection.textContent = outbox.length ? OFFLINE_WITH_OUTBOX : "Connection lost, reconnecting…";
+});
+socket.on("connect_error", (err) => {
+  connection.textContent = err && err.data && err.data.code === "unauthenticated"
+    ? "You are signed out. Sign in again to join the room."
+    : "Cannot reach the server, retrying…";
+});
+socket.on("state", applyState);
+socket.on("presence", applyPresence);
+socket.on("message", (message) => {
+  if (!message || message.session_id !== sessionId) return;
+  const before = lastSeenId;
+  keepingScroll(() => addStored(message));
+  // A broadcast we missed (ids go up by one per message): fetch what is between.
+  if (ready && message.id > before + 1) {
+    const missing = firstMissing(Math.max(before + 1, floor), message.id);
+    if (missing) fetchAfter(missing - 1, generation);
+  }
+});
+socket.on("reactions", (event) => {
+  if (!event || event.session_id !== sessionId) return;
+  const entry = shown.get(event.message_id);
+  if (entry) setCounts(entry.li, event.counts);
+});
+socket.on("message_deleted", (event) => {
+  if (event && event.session_id === sessionId) markDeleted(event.message_id);
+});
+
+applyRoomState();
+updateCounter();
+renderCountdown();
+setInterval(renderCountdown, 1000);

@@ -1,0 +1,168 @@
+"""The live room end to end: a real server process and real python-socketio clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import socketio
+import websocket
+
+from tests.conftest import LiveServer
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+class Member:
+    """A python-socketio client that records every `message` it hears."""
+
+    def __init__(self, server: LiveServer, token: str, session_id: int) -> None:
+        self.server, self.token, self.session_id = server, token, session_id
+        self.heard: list[dict[str, Any]] = []
+        self.last_seen_id = 0
+        self.lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("message", self._on_message)
+
+    def _on_message(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.heard.append(data)
+            self.last_seen_id = max(self.last_seen_id, data["id"])
+
+    def connect(self, catch_up: bool = False) -> dict[str, Any]:
+        self.client.connect(
+            self.server.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10
+        )
+        join: dict[str, Any] = {"session_id": self.session_id}
+        if catch_up:
+            join["last_seen_id"] = self.last_seen_id
+        ack = self.client.call("join", join, timeout=10)
+        assert ack["ok"], ack
+        for message in ack["messages"]:
+            self._on_message(message)
+        return ack
+
+    def send(self, body: str, client_id: str | None = None) -> dict[str, Any]:
+        payload = {
+            "session_id": self.session_id,
+            "body": body,
+            "client_id": client_id or str(uuid.uuid4()),
+        }
+        ack = self.client.call("send_message", payload, timeout=10)
+        assert ack["ok"], ack
+        return ack["message"]
+
+    def bodies(self) -> list[str]:
+        with self.lock:
+            return [m["body"] for m in self.heard]
+
+
+def wait_until(predicate, what: str, server: LiveServer) -> None:
+    """Wait for something that must happen (a bound on waiting, not a timing assertion)."""
+    done = threading.Event()
+    for _ in range(300):
+        if predicate():
+            return
+        done.wait(0.1)
+    raise AssertionError(f"gave up waiting for {what}\n{server.output()[-3000:]}")
+
+
+@pytest.fixture
+def room(live_server: LiveServer) -> dict[str, Any]:
+    tokens = {}
+    for email, name in [("a@example.org", "Ada"), ("b@example.org", "Ben")]:
+        made = live_server.flask("users", "create", email, "--name", name, stdin=PASSWORD + "\n")
+        assert made.returncode == 0, made.stderr
+        tokens[name] = live_server.flask("users", "token", email).stdout.strip()
+    live_server.flask(
+        "users", "create", "o@example.org", "--name", "Org", "--organiser", stdin=PASSWORD + "\n"
+    )
+    starts = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()  # lobby: chat allowed
+    made = live_server.flask(
+        "sessions",
+        "create",
+        "--title",
+        "Endings",
+        "--starts-at",
+        starts,
+        "--duration-minutes",
+        "60",
+    )
+    assert made.returncode == 0, made.stderr
+    return {"id": json.loads(made.stdout)["id"], "tokens": tokens}
+
+
+def test_send_miss_catch_up_resend_and_restart(
+    live_server: LiveServer, room: dict[str, Any]
+) -> None:
+    a = Member(live_server, room["tokens"]["Ada"], room["id"])
+    b = Member(live_server, room["tokens"]["Ben"], room["id"])
+    a.connect()
+    b.connect()
+    try:
+        # A sends, B receives
+        first = a.send("hello from Ada")
+        wait_until(lambda: b.bodies() == ["hello from Ada"], "B to hear A", live_server)
+
+        # B drops; A sends three; B comes back with last_seen_id and gets exactly those
+        b.client.disconnect()
+        missed = [a.send(f"while you were away {i}") for i in range(3)]
+        ack = b.connect(catch_up=True)
+        assert [m["id"] for m in ack["messages"]] == [m["id"] for m in missed]
+        assert b.bodies() == ["hello from Ada"] + [f"while you were away {i}" for i in range(3)]
+
+        # A resends with the same client_id: acked with the stored message, heard by nobody
+        again = a.send("hello from Ada", client_id=first["client_id"])
+        assert again["id"] == first["id"]
+        marker = a.send("after the resend")
+        wait_until(lambda: "after the resend" in b.bodies(), "the marker", live_server)
+        assert b.bodies().count("hello from Ada") == 1
+        assert a.bodies().count("hello from Ada") == 1
+
+        # B drops, A's message is acked, the server restarts, B catches up: nothing lost
+        b.client.disconnect()
+        acked = a.send("acked just before the restart")
+        a.client.disconnect()
+        live_server.stop()
+        live_server.start()
+        ack = b.connect(catch_up=True)
+        assert [m["id"] for m in ack["messages"]] == [acked["id"]]
+        assert acked["id"] == marker["id"] + 1
+        assert b.bodies()[-1] == "acked just before the restart"
+    finally:
+        for member in (a, b):
+            if member.client.connected:
+                member.client.disconnect()
+
+
+def test_an_oversized_frame_is_refused_without_storing_anything(
+    live_server: LiveServer, room: dict[str, Any]
+) -> None:
+    """Beyond max_http_buffer_size (64 KB) the transport itself closes the connection."""
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{live_server.port}/socket.io/?EIO=4&transport=websocket", timeout=10
+    )
+    raw = ws.sock  # websocket-client forgets its socket when the peer closes it
+    try:
+        assert ws.recv().startswith("0{")  # Engine.IO open
+        ws.send("40" + json.dumps({"token": room["tokens"]["Ada"]}))  # Socket.IO connect
+        assert ws.recv().startswith("40{")
+        ws.send("42" + json.dumps(["join", {"session_id": room["id"]}]))
+        oversized = {"session_id": room["id"], "body": "x" * 70_000, "client_id": str(uuid.uuid4())}
+        ws.send("421" + json.dumps(["send_message", oversized]))
+        with pytest.raises(websocket.WebSocketConnectionClosedException):
+            while True:  # the join ack may arrive first; then the server closes
+                if not ws.recv():
+                    raise websocket.WebSocketConnectionClosedException()
+    finally:
+        ws.close()
+        raw.close()
+    b = Member(live_server, room["tokens"]["Ben"], room["id"])
+    ack = b.connect()
+    assert ack["messages"] == []
+    b.client.disconnect()
