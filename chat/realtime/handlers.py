@@ -58,11 +58,13 @@ def _audience(session_id: int, staff: bool) -> str:
     return f"{room_name(session_id)}:{'staff' if staff else 'members'}"
 
 
-def _announce_presence(session_id: int) -> None:
+def _announce_presence(session_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Tell staff who is here and members how many; return both bodies."""
     snapshot = presence.snapshot(session_id)
     emit("presence", snapshot, to=_audience(session_id, staff=True))
     count_only = {"session_id": session_id, "count": snapshot["count"]}
     emit("presence", count_only, to=_audience(session_id, staff=False))
+    return snapshot, count_only
 
 
 def _joined(data: Any) -> tuple[User, ChatSession]:
@@ -103,14 +105,12 @@ def on_join(data: Any) -> dict[str, Any]:
     staff = messages.is_staff(user, found)
     join_room(room_name(found.id))
     join_room(_audience(found.id, staff))
-    db.session.expire(found)
     if last_seen_id is None:
         history = {**messages.recent(db.session, found), "more_after": False}
     else:
         history = {**messages.catch_up(db.session, found, last_seen_id), "more_before": False}
     presence.add(found.id, _sid(), user.id, user.display_name)
-    _announce_presence(found.id)
-    snapshot = presence.snapshot(found.id)
+    with_names, count_only = _announce_presence(found.id)
     return {
         "ok": True,
         "state": room_state.state_payload(found, _now(), _lobby()),
@@ -118,7 +118,7 @@ def on_join(data: Any) -> dict[str, Any]:
         "deleted_ids": messages.deleted_ids(db.session, found),
         "my_reactions": messages.my_reactions(db.session, found, user),
         "reaction_counts": messages.reaction_counts(db.session, found),
-        "presence": snapshot if staff else {"session_id": found.id, "count": snapshot["count"]},
+        "presence": with_names if staff else count_only,
         "you": {
             "id": user.id,
             "name": user.display_name,

@@ -158,6 +158,7 @@ def send_message(
         return payloads(db, session, [earlier])[0], []
     _require_open(session, now, lobby_minutes)
     text = clean_body(body)
+    parent = None
     if reply_to is not None:
         parent = _by_seq(db, session, {reply_to}).get(reply_to)
         if parent is None or parent.deleted_at is not None:
@@ -176,6 +177,8 @@ def send_message(
         body=text,
         reply_to=reply_to,
         created_at=now,
+        author=actor,  # already loaded: no lazy load per message
+        reactions=[],
     )
     db.add(message)
     try:
@@ -187,8 +190,8 @@ def send_message(
         if winner is None:
             raise
         return payloads(db, session, [winner])[0], []
-    db.refresh(session)
-    body_payload = payloads(db, session, [message])[0]
+    session.last_message_id = seq  # keep the loaded row current without a re-select
+    body_payload = payload(message, session, parent)
     return body_payload, [MessagePosted(session.id, body_payload)]
 
 
