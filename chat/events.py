@@ -45,3 +45,40 @@ class MessageDeleted(RoomEvent):
     """A message was deleted by its author or a facilitator or organiser."""
 
     name: ClassVar[str] = "message_deleted"
+
+
+@dataclass(frozen=True)
+class RoomChanged(RoomEvent):
+    """A room control changed: current prompt, pinned message, lock or slow mode."""
+
+    name: ClassVar[str] = "room"
+
+
+@dataclass(frozen=True)
+class StaffEvent(RoomEvent):
+    """Something only the session's facilitators and organisers should hear."""
+
+
+@dataclass(frozen=True)
+class RunSheetChanged(StaffEvent):
+    """The run sheet of prompts was edited, or a prompt was posted or skipped."""
+
+    name: ClassVar[str] = "run_sheet"
+
+
+@dataclass(frozen=True)
+class BackstagePosted(StaffEvent):
+    """A note was posted in the session's backstage."""
+
+    name: ClassVar[str] = "backstage_message"
+
+
+@dataclass(frozen=True)
+class StaffChanged(RoomEvent):
+    """A facilitator was added or revoked: everyone re-joins to get their current role.
+
+    Broadcasting it also empties the staff-only room, so a revoked facilitator stops
+    hearing staff events even if their client ignores the request to re-join.
+    """
+
+    name: ClassVar[str] = "roles_changed"

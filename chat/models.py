@@ -157,14 +157,81 @@ class ChatSession(Base):
     # and a client that has seen id N has seen every message up to N.
     last_message_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A rehearsal is a private copy of a session for its facilitators to practise in;
+    # it never appears in the schedule.
+    rehearsal_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    # Room controls: persisted so that people who join later, and every server
+    # process, see the same room.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pinned_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a seq
+    auto_advance: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The prompt pinned as the current question (no foreign key: prompts already
+    # point at sessions, and a cycle would complicate every migration).
+    current_prompt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prompt_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Bumped by every change of the current prompt; steering compares and swaps it,
+    # so a click and the auto-advance clock (in any process) cannot both post.
+    prompt_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     series: Mapped[Series | None] = relationship(back_populates="sessions")
     facilitators: Mapped[list[User]] = relationship(
         secondary=session_facilitators, order_by="User.display_name"
     )
+    prompts: Mapped[list[Prompt]] = relationship(
+        back_populates="session", order_by="Prompt.position", cascade="all, delete-orphan"
+    )
+
+
+class Prompt(Base):
+    """One question of a session's run sheet. `number` is its Q number once posted."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (UniqueConstraint("session_id", "number", name="uq_prompts_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # the planned order, 1..n
+    body: Mapped[str] = mapped_column(Text)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    session: Mapped[ChatSession] = relationship(back_populates="prompts")
+
+
+class Invitation(Base):
+    """An organiser's invitation to facilitate one session; the link carries a signed
+    nonce whose SHA-256 is stored here, and it works once."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    used_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    session: Mapped[ChatSession] = relationship()
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
 
 
 REACTIONS = ("heart", "thumbs_up", "same_here")
+# A message is what someone wrote, a facilitator's posted prompt, or an announcement.
+MESSAGE_KINDS = ("message", "prompt", "announcement")
 
 
 class Message(Base):
@@ -183,6 +250,11 @@ class Message(Base):
     client_id: Mapped[str] = mapped_column(String(36))
     body: Mapped[str] = mapped_column(Text)
     reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a seq
+    kind: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
+    # For a prompt, the prompt posted; for a message, the prompt it answers (if any).
+    prompt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prompts.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     deleted_by_id: Mapped[int | None] = mapped_column(
@@ -190,6 +262,7 @@ class Message(Base):
     )
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    prompt: Mapped[Prompt | None] = relationship()
     reactions: Mapped[list[Reaction]] = relationship(
         back_populates="message", cascade="all, delete-orphan"
     )
@@ -210,3 +283,21 @@ class Reaction(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     message: Mapped[Message] = relationship(back_populates="reactions")
+
+
+class BackstageMessage(Base):
+    """A note in a session's backstage: only its facilitators and organisers see it."""
+
+    __tablename__ = "backstage_messages"
+    __table_args__ = (
+        UniqueConstraint("session_id", "author_id", "client_id", name="uq_backstage_client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(36))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[User] = relationship()

@@ -19,7 +19,7 @@ from chat.models import ChatSession, User
 from chat.realtime.broadcast import broadcast, room_name
 from chat.realtime.clock import ensure_started
 from chat.realtime.presence import presence
-from chat.services import accounts, messages, schedule
+from chat.services import accounts, messages, roles, schedule
 from chat.services import rooms as room_state
 from chat.services.validation import (
     optional_int,
@@ -73,7 +73,7 @@ def _joined(data: Any) -> tuple[User, ChatSession]:
     found = schedule.get_session(db.session, require_int(data, "session_id"))
     if room_name(found.id) not in rooms():
         raise Forbidden("Join the session before doing that.")
-    messages.require_view(user, found)
+    roles.require_view(user, found)
     return user, found
 
 
@@ -97,12 +97,12 @@ def on_join(data: Any) -> dict[str, Any]:
     user = _user()
     found = schedule.get_session(db.session, require_int(data, "session_id"))
     last_seen_id = optional_int(data, "last_seen_id", minimum=0)
-    messages.require_view(user, found)
+    roles.require_view(user, found)
     if last_seen_id is not None:
         messages.check_last_seen(found, last_seen_id)
     # Join before reading history: a message stored in between is then heard as an
     # event instead of falling between the ack and the broadcast.
-    staff = messages.is_staff(user, found)
+    staff = roles.is_staff(user, found)
     join_room(room_name(found.id))
     join_room(_audience(found.id, staff))
     if last_seen_id is None:
@@ -122,7 +122,7 @@ def on_join(data: Any) -> dict[str, Any]:
         "you": {
             "id": user.id,
             "name": user.display_name,
-            "role": messages.author_role(user, found),
+            "role": roles.author_role(user, found),
         },
     }
 

@@ -19,6 +19,7 @@ from chat.errors import ChatError, Forbidden, NotFound
 from chat.events import MessageDeleted, MessagePosted, ReactionsChanged, RoomEvent
 from chat.models import REACTIONS, ChatSession, Message, Reaction, User
 from chat.services import rooms
+from chat.services.roles import author_role, is_staff, require_view
 
 MAX_BODY = 2000
 HISTORY_PAGE = 100
@@ -27,29 +28,6 @@ EXCERPT = 140
 # Control characters other than tab and newline have no place in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 OPEN_STATES = (rooms.LOBBY, rooms.LIVE)
-
-
-def is_facilitator(user: User, session: ChatSession) -> bool:
-    """True if `user` facilitates this session."""
-    return any(f.id == user.id for f in session.facilitators)
-
-
-def is_staff(user: User, session: ChatSession) -> bool:
-    """Facilitators of this session and organisers steer and moderate it."""
-    return user.is_organiser or is_facilitator(user, session)
-
-
-def author_role(user: User, session: ChatSession) -> str:
-    """The badge shown beside a name: facilitator (of this session), organiser or member."""
-    if is_facilitator(user, session):
-        return "facilitator"
-    return "organiser" if user.is_organiser else "member"
-
-
-def require_view(user: User, session: ChatSession) -> None:
-    """Members see every session's room except cancelled ones; staff see all."""
-    if session.cancelled and not is_staff(user, session):
-        raise Forbidden("This session was cancelled.")
 
 
 def _require_open(session: ChatSession, now: datetime, lobby_minutes: int) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from chat.errors import Forbidden
 from chat.models import REACTIONS, ChatSession, Message, User
-from chat.services import clock, messages, rooms
+from chat.services import clock, roles, rooms
 
 FORMAT_VERSION = 1
 EXCERPT = 80
@@ -138,8 +138,8 @@ def _describe_moment(moment: datetime) -> str:
 
 def require_access(user: User, session: ChatSession, now: datetime, lobby_minutes: int) -> None:
     """Facilitators and organisers may download any time; members once the session ended."""
-    messages.require_view(user, session)
-    if messages.is_staff(user, session):
+    roles.require_view(user, session)
+    if roles.is_staff(user, session):
         return
     if rooms.derive_state(session, now, lobby_minutes) != rooms.ENDED:
         raise Forbidden("The transcript is available to members once the session has ended.")
@@ -190,7 +190,7 @@ def _entry(
         author=Author(
             message.author.display_name,
             message.author.pronouns,
-            messages.author_role(message.author, session),
+            roles.author_role(message.author, session),
         ),
         body=message.body,
         reply_to=message.reply_to,
