@@ -61,3 +61,20 @@ class ValidationError(ChatError):
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("; ".join(f"{name}: {msg}" for name, msg in fields.items()))
         self.fields = fields
+
+
+class RateLimited(ChatError):
+    """Too soon: the ack says how many seconds to wait before trying again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def as_ack(self) -> dict[str, object]:
+        """The error ack, with `retry_after` in seconds."""
+        return {
+            "ok": False,
+            "error": {"code": self.code, "message": self.message, "retry_after": self.retry_after},
+        }

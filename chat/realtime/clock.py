@@ -1,4 +1,5 @@
-"""The clock task: announces each session's state change once, when it happens."""
+"""The clock task: announces each session's state change once, when it happens, and
+posts the next prompt when auto-advance is on and the current one's time is up."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from threading import Lock
 
 from flask import Flask
 
+from chat.events import RoomEvent
 from chat.extensions import db, socketio
 from chat.realtime.broadcast import broadcast
-from chat.services import rooms
+from chat.services import prompts, rooms
 
 log = logging.getLogger(__name__)
 _started: set[int] = set()
@@ -17,12 +19,13 @@ _start_lock = Lock()
 
 
 def tick(app: Flask) -> int:
-    """Announce every due transition once; return how many were announced."""
+    """Announce every due transition and auto-advance due prompts, each once; return
+    how many events were broadcast."""
     with app.app_context():
+        now, lobby_minutes = app.config["CHAT_NOW"](), app.config["CHAT_LOBBY_MINUTES"]
         try:
-            events = rooms.due_transitions(
-                db.session, app.config["CHAT_NOW"](), app.config["CHAT_LOBBY_MINUTES"]
-            )
+            events: list[RoomEvent] = [*rooms.due_transitions(db.session, now, lobby_minutes)]
+            events += prompts.due_prompts(db.session, now, lobby_minutes)
         finally:
             db.remove()
     broadcast(events)

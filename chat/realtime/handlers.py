@@ -6,20 +6,19 @@ payloads are documented in docs/protocol.md.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from chat.errors import ChatError, Forbidden, Unauthenticated
+from chat.errors import ChatError
 from chat.extensions import db, socketio
-from chat.models import ChatSession, User
-from chat.realtime.broadcast import broadcast, room_name
+from chat.realtime import context
+from chat.realtime.broadcast import audience, broadcast, room_name
 from chat.realtime.clock import ensure_started
 from chat.realtime.presence import presence
-from chat.services import accounts, messages, roles, schedule
+from chat.services import accounts, controls, messages, prompts, roles, schedule
 from chat.services import rooms as room_state
 from chat.services.validation import (
     optional_int,
@@ -29,52 +28,14 @@ from chat.services.validation import (
     require_uuid,
 )
 
-SOCKET_USER = "socket_user_id"
-
-
-def _sid() -> str:
-    return str(request.sid)  # type: ignore[attr-defined]
-
-
-def _now() -> datetime:
-    moment: datetime = current_app.config["CHAT_NOW"]()
-    return moment
-
-
-def _lobby() -> int:
-    return int(current_app.config["CHAT_LOBBY_MINUTES"])
-
-
-def _user() -> User:
-    user_id = session.get(SOCKET_USER)
-    user = db.session.get(User, user_id) if user_id else None
-    if user is None:
-        raise Unauthenticated("Sign in again.")
-    return user
-
-
-def _audience(session_id: int, staff: bool) -> str:
-    """Staff hear presence with names; members hear the count only."""
-    return f"{room_name(session_id)}:{'staff' if staff else 'members'}"
-
 
 def _announce_presence(session_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """Tell staff who is here and members how many; return both bodies."""
     snapshot = presence.snapshot(session_id)
-    emit("presence", snapshot, to=_audience(session_id, staff=True))
+    emit("presence", snapshot, to=audience(session_id, staff=True))
     count_only = {"session_id": session_id, "count": snapshot["count"]}
-    emit("presence", count_only, to=_audience(session_id, staff=False))
+    emit("presence", count_only, to=audience(session_id, staff=False))
     return snapshot, count_only
-
-
-def _joined(data: Any) -> tuple[User, ChatSession]:
-    """The user and the session named in `data`, which this socket must have joined."""
-    user = _user()
-    found = schedule.get_session(db.session, require_int(data, "session_id"))
-    if room_name(found.id) not in rooms():
-        raise Forbidden("Join the session before doing that.")
-    roles.require_view(user, found)
-    return user, found
 
 
 @socketio.on("connect")
@@ -87,14 +48,14 @@ def on_connect(auth: Any = None) -> None:
         user = current_user._get_current_object()
     if user is None:
         raise ConnectionRefusedError({"code": "unauthenticated", "message": "Sign in first."})
-    session[SOCKET_USER] = user.id
+    session[context.SOCKET_USER] = user.id
     ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @socketio.on("join")
 def on_join(data: Any) -> dict[str, Any]:
     """A member opens a room (again after a reconnect); the room hears `presence`."""
-    user = _user()
+    user = context.user()
     found = schedule.get_session(db.session, require_int(data, "session_id"))
     last_seen_id = optional_int(data, "last_seen_id", minimum=0)
     roles.require_view(user, found)
@@ -104,16 +65,22 @@ def on_join(data: Any) -> dict[str, Any]:
     # event instead of falling between the ack and the broadcast.
     staff = roles.is_staff(user, found)
     join_room(room_name(found.id))
-    join_room(_audience(found.id, staff))
+    leave_room(audience(found.id, not staff))  # a role may have changed since the last join
+    join_room(audience(found.id, staff))
     if last_seen_id is None:
         history = {**messages.recent(db.session, found), "more_after": False}
     else:
         history = {**messages.catch_up(db.session, found, last_seen_id), "more_before": False}
-    presence.add(found.id, _sid(), user.id, user.display_name)
+    presence.add(found.id, context.sid(), user.id, user.display_name)
     with_names, count_only = _announce_presence(found.id)
+    moment = context.now()
     return {
         "ok": True,
-        "state": room_state.state_payload(found, _now(), _lobby()),
+        "state": room_state.state_payload(found, moment, context.lobby_minutes()),
+        "room": controls.room_payload(db.session, found, moment),
+        "run_sheet": prompts.run_sheet_payload(found) if staff else None,
+        "backstage": controls.backstage(db.session, user, found) if staff else None,
+        "rehearsal": found.rehearsal_of_id is not None,
         **history,
         "deleted_ids": messages.deleted_ids(db.session, found),
         "my_reactions": messages.my_reactions(db.session, found, user),
@@ -130,11 +97,11 @@ def on_join(data: Any) -> dict[str, Any]:
 @socketio.on("leave")
 def on_leave(data: Any) -> dict[str, Any]:
     """A member leaves a room; the room hears the new `presence`."""
-    _user()
+    context.user()
     session_id = require_int(data, "session_id")
-    for name in (room_name(session_id), *(_audience(session_id, s) for s in (True, False))):
+    for name in (room_name(session_id), *(audience(session_id, s) for s in (True, False))):
         leave_room(name)
-    if presence.remove(session_id, _sid()):
+    if presence.remove(session_id, context.sid()):
         _announce_presence(session_id)
     return {"ok": True}
 
@@ -142,7 +109,7 @@ def on_leave(data: Any) -> dict[str, Any]:
 @socketio.on("history")
 def on_history(data: Any) -> dict[str, Any]:
     """A member scrolls up (`before_id`) or finishes a long catch-up (`after_id`)."""
-    _, found = _joined(data)
+    _, found = context.joined(data)
     before_id = optional_int(data, "before_id")
     after_id = optional_int(data, "after_id", minimum=0)
     if (before_id is None) == (after_id is None):
@@ -155,12 +122,22 @@ def on_history(data: Any) -> dict[str, Any]:
 @socketio.on("send_message")
 def on_send_message(data: Any) -> dict[str, Any]:
     """A member writes; once stored, everyone in the room hears `message`."""
-    user, found = _joined(data)
+    user, found = context.joined(data)
     body = require_str(data, "body")
     client_id = require_uuid(data, "client_id")
     reply_to = optional_int(data, "reply_to")
+    # Absent: the current prompt; null: not an answer; an id: that posted prompt.
+    answer_to = optional_int(data, "answer_to") if "answer_to" in data else messages.CURRENT
     stored, events = messages.send_message(
-        db.session, user, found, body, client_id, reply_to, _now(), _lobby()
+        db.session,
+        user,
+        found,
+        body,
+        client_id,
+        reply_to,
+        context.now(),
+        context.lobby_minutes(),
+        answer_to,
     )
     broadcast(events)
     return {"ok": True, "message": stored}
@@ -169,12 +146,12 @@ def on_send_message(data: Any) -> dict[str, Any]:
 @socketio.on("react")
 def on_react(data: Any) -> dict[str, Any]:
     """A member adds or takes back a reaction; the room hears `reactions`."""
-    user, found = _joined(data)
+    user, found = context.joined(data)
     message_id = require_int(data, "message_id")
     kind = require_str(data, "reaction")
     active = require_bool(data, "active")
     counts, events = messages.react(
-        db.session, user, found, message_id, kind, active, _now(), _lobby()
+        db.session, user, found, message_id, kind, active, context.now(), context.lobby_minutes()
     )
     broadcast(events)
     return {"ok": True, "counts": counts}
@@ -183,9 +160,9 @@ def on_react(data: Any) -> dict[str, Any]:
 @socketio.on("delete_message")
 def on_delete_message(data: Any) -> dict[str, Any]:
     """An author or a facilitator deletes a message; the room hears `message_deleted`."""
-    user, found = _joined(data)
+    user, found = context.joined(data)
     events = messages.delete_message(
-        db.session, user, found, require_int(data, "message_id"), _now()
+        db.session, user, found, require_int(data, "message_id"), context.now()
     )
     broadcast(events)
     return {"ok": True}
@@ -194,7 +171,7 @@ def on_delete_message(data: Any) -> dict[str, Any]:
 @socketio.on("disconnect")
 def on_disconnect(*_args: Any) -> None:
     """A connection dropped: it leaves every room it was in."""
-    for session_id in presence.remove_everywhere(_sid()):
+    for session_id in presence.remove_everywhere(context.sid()):
         _announce_presence(session_id)
 
 

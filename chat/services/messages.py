@@ -7,17 +7,19 @@ writers to one session queue on its row and commit in id order.
 
 from __future__ import annotations
 
+import math
 import re
+import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from chat.errors import ChatError, Forbidden, NotFound
+from chat.errors import ChatError, Forbidden, NotFound, RateLimited
 from chat.events import MessageDeleted, MessagePosted, ReactionsChanged, RoomEvent
-from chat.models import REACTIONS, ChatSession, Message, Reaction, User
+from chat.models import REACTIONS, ChatSession, Message, Prompt, Reaction, User
 from chat.services import rooms
 from chat.services.roles import author_role, is_staff, require_view
 
@@ -28,9 +30,13 @@ EXCERPT = 140
 # Control characters other than tab and newline have no place in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 OPEN_STATES = (rooms.LOBBY, rooms.LIVE)
+# What a message answers: the current prompt (the default), a posted prompt's id, or None.
+AnswerTo = int | None | Literal["current"]
+CURRENT: AnswerTo = "current"
 
 
-def _require_open(session: ChatSession, now: datetime, lobby_minutes: int) -> None:
+def require_open(session: ChatSession, now: datetime, lobby_minutes: int) -> None:
+    """The room takes messages in its lobby and while live; refuse with `room_closed` else."""
     state = rooms.derive_state(session, now, lobby_minutes)
     if state == rooms.ENDED:
         raise ChatError("This session has ended; the room is read-only.", "room_closed")
@@ -81,6 +87,10 @@ def payload(
             "role": author_role(message.author, session),
         },
         "body": message.body,
+        "kind": message.kind,
+        "prompt": None
+        if message.prompt is None
+        else {"id": message.prompt.id, "number": message.prompt.number},
         "reply_to": message.reply_to,
         "reply_preview": preview,
         "reactions": _counts(message),
@@ -88,12 +98,13 @@ def payload(
     }
 
 
-def _by_seq(db: Session, session: ChatSession, seqs: set[int]) -> dict[int, Message]:
+def by_seq(db: Session, session: ChatSession, seqs: set[int]) -> dict[int, Message]:
+    """This session's messages with these ids (deleted ones included), by id."""
     if not seqs:
         return {}
     rows = db.scalars(
         select(Message)
-        .options(selectinload(Message.author))
+        .options(selectinload(Message.author), selectinload(Message.prompt))
         .where(Message.session_id == session.id, Message.seq.in_(seqs))
     )
     return {m.seq: m for m in rows}
@@ -101,11 +112,12 @@ def _by_seq(db: Session, session: ChatSession, seqs: set[int]) -> dict[int, Mess
 
 def payloads(db: Session, session: ChatSession, messages: list[Message]) -> list[dict[str, Any]]:
     """Payloads for many messages, fetching their reply parents in one query."""
-    parents = _by_seq(db, session, {m.reply_to for m in messages if m.reply_to is not None})
+    parents = by_seq(db, session, {m.reply_to for m in messages if m.reply_to is not None})
     return [payload(m, session, parents.get(m.reply_to or 0)) for m in messages]
 
 
-def _existing(db: Session, session: ChatSession, author: User, client_id: str) -> Message | None:
+def existing(db: Session, session: ChatSession, author: User, client_id: str) -> Message | None:
+    """The message this author already stored with this client_id, if any."""
     return db.scalar(
         select(Message).where(
             Message.session_id == session.id,
@@ -113,6 +125,88 @@ def _existing(db: Session, session: ChatSession, author: User, client_id: str) -
             Message.client_id == client_id,
         )
     )
+
+
+def store(
+    db: Session,
+    session: ChatSession,
+    author: User,
+    body: str,
+    now: datetime,
+    *,
+    kind: str = "message",
+    prompt: Prompt | None = None,
+    client_id: str | None = None,
+    reply_to: int | None = None,
+) -> Message:
+    """Add a message with the session's next id, uncommitted; the caller commits.
+
+    Taking the id updates the session row, which also serialises writers to one session
+    until the caller commits: checks made after this see every earlier message.
+    """
+    seq = db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == session.id)
+        .values(last_message_id=ChatSession.last_message_id + 1)
+        .returning(ChatSession.last_message_id)
+    ).scalar_one()
+    message = Message(
+        session_id=session.id,
+        seq=seq,
+        author_id=author.id,
+        client_id=client_id or str(uuid.uuid4()),
+        body=body,
+        kind=kind,
+        prompt_id=prompt.id if prompt is not None else None,
+        reply_to=reply_to,
+        created_at=now,
+        author=author,  # already loaded: no lazy load per message
+        prompt=prompt,
+        reactions=[],
+    )
+    db.add(message)
+    db.flush()
+    return message
+
+
+def answered_prompt(db: Session, session: ChatSession, answer_to: AnswerTo) -> Prompt | None:
+    """The posted prompt a new message answers: the current one unless another is chosen."""
+    if answer_to is None:
+        return None
+    prompt_id = session.current_prompt_id if answer_to == CURRENT else answer_to
+    if prompt_id is None:
+        return None
+    prompt = db.get(Prompt, prompt_id)
+    if prompt is None or prompt.session_id != session.id or prompt.posted_at is None:
+        raise NotFound("That question has not been posted in this session.")
+    return prompt
+
+
+def _require_writable(db: Session, actor: User, session: ChatSession, now: datetime) -> None:
+    """Lock and slow mode bind members only; call after `store` has locked the session."""
+    if is_staff(actor, session):
+        return
+    if session.locked:
+        raise ChatError(
+            "The facilitator has paused the chat; you can read but not write for now.",
+            "room_closed",
+        )
+    if session.slow_mode_seconds:
+        last = db.scalar(
+            select(func.max(Message.created_at)).where(
+                Message.session_id == session.id,
+                Message.author_id == actor.id,
+                Message.kind == "message",
+                Message.deleted_at.is_(None),
+            )
+        )
+        if last is not None:
+            wait = session.slow_mode_seconds - (now - last).total_seconds()
+            if wait > 0:
+                raise RateLimited(
+                    f"Slow mode is on: one message every {session.slow_mode_seconds} seconds.",
+                    retry_after=math.ceil(wait),
+                )
 
 
 def send_message(
@@ -124,51 +218,47 @@ def send_message(
     reply_to: int | None,
     now: datetime,
     lobby_minutes: int,
+    answer_to: AnswerTo = CURRENT,
 ) -> tuple[dict[str, Any], list[RoomEvent]]:
     """Store a message once per (author, client_id) and return it with its event.
 
     A resend with a client_id already stored returns the stored message and no event,
-    so a client retrying after a dropped connection never makes a duplicate.
+    so a client retrying after a dropped connection never makes a duplicate. While a
+    prompt is current the message answers it, unless `answer_to` names another posted
+    prompt or is None.
     """
     require_view(actor, session)
-    earlier = _existing(db, session, actor, client_id)
+    earlier = existing(db, session, actor, client_id)
     if earlier is not None:
         return payloads(db, session, [earlier])[0], []
-    _require_open(session, now, lobby_minutes)
+    require_open(session, now, lobby_minutes)
     text = clean_body(body)
     parent = None
     if reply_to is not None:
-        parent = _by_seq(db, session, {reply_to}).get(reply_to)
+        parent = by_seq(db, session, {reply_to}).get(reply_to)
         if parent is None or parent.deleted_at is not None:
             raise NotFound("The message you are replying to is not there any more.")
-    seq = db.execute(
-        update(ChatSession)
-        .where(ChatSession.id == session.id)
-        .values(last_message_id=ChatSession.last_message_id + 1)
-        .returning(ChatSession.last_message_id)
-    ).scalar_one()
-    message = Message(
-        session_id=session.id,
-        seq=seq,
-        author_id=actor.id,
-        client_id=client_id,
-        body=text,
-        reply_to=reply_to,
-        created_at=now,
-        author=actor,  # already loaded: no lazy load per message
-        reactions=[],
-    )
-    db.add(message)
+    prompt = answered_prompt(db, session, answer_to)
     try:
+        message = store(
+            db, session, actor, text, now, prompt=prompt, client_id=client_id, reply_to=reply_to
+        )
+        # Re-read the controls under the session lock `store` took: a lock or slow mode
+        # set a moment ago, or this member's message from another tab, counts.
+        db.refresh(session, ["locked", "slow_mode_seconds"])
+        _require_writable(db, actor, session, now)
         db.commit()
     except IntegrityError:
         # The same client_id won a race on another connection: answer with that one.
         db.rollback()
-        winner = _existing(db, session, actor, client_id)
+        winner = existing(db, session, actor, client_id)
         if winner is None:
             raise
         return payloads(db, session, [winner])[0], []
-    session.last_message_id = seq  # keep the loaded row current without a re-select
+    except ChatError:
+        db.rollback()
+        raise
+    session.last_message_id = message.seq  # keep the loaded row current without a re-select
     body_payload = payload(message, session, parent)
     return body_payload, [MessagePosted(session.id, body_payload)]
 
@@ -176,7 +266,11 @@ def send_message(
 def _visible(session: ChatSession) -> Any:
     return (
         select(Message)
-        .options(selectinload(Message.author), selectinload(Message.reactions))
+        .options(
+            selectinload(Message.author),
+            selectinload(Message.reactions),
+            selectinload(Message.prompt),
+        )
         .where(Message.session_id == session.id, Message.deleted_at.is_(None))
     )
 
@@ -245,10 +339,15 @@ def my_reactions(db: Session, session: ChatSession, user: User) -> dict[int, lis
     return mine
 
 
-def _message(db: Session, session: ChatSession, message_id: int) -> Message:
+def get_message(db: Session, session: ChatSession, message_id: int) -> Message:
+    """A visible message of this session by its id; `not_found` if missing or deleted."""
     message = db.scalar(
         select(Message)
-        .options(selectinload(Message.reactions), selectinload(Message.author))
+        .options(
+            selectinload(Message.reactions),
+            selectinload(Message.author),
+            selectinload(Message.prompt),
+        )
         .where(Message.session_id == session.id, Message.seq == message_id)
     )
     if message is None or message.deleted_at is not None:
@@ -268,10 +367,12 @@ def react(
 ) -> tuple[dict[str, int], list[RoomEvent]]:
     """Add (`active`) or remove one reaction; idempotent. Returns the new counts."""
     require_view(actor, session)
-    _require_open(session, now, lobby_minutes)
+    require_open(session, now, lobby_minutes)
+    if session.locked and not is_staff(actor, session):
+        raise ChatError("The facilitator has paused the chat for now.", "room_closed")
     if kind not in REACTIONS:
         raise ChatError(f"reaction must be one of {', '.join(REACTIONS)}.", "invalid")
-    message = _message(db, session, message_id)
+    message = get_message(db, session, message_id)
     mine = next((r for r in message.reactions if r.user_id == actor.id and r.kind == kind), None)
     changed = False
     if active and mine is None:
@@ -296,10 +397,12 @@ def delete_message(
 ) -> list[RoomEvent]:
     """Authors delete their own messages; facilitators and organisers any in their room."""
     require_view(actor, session)
-    message = _message(db, session, message_id)
+    message = get_message(db, session, message_id)
     if message.author_id != actor.id and not is_staff(actor, session):
         raise Forbidden("You can only delete your own messages.")
     message.deleted_at = now
     message.deleted_by_id = actor.id
     db.commit()
+    # A pinned message that is deleted is no longer pinned: `room` payloads skip it, and
+    # clients drop the pin when they hear `message_deleted` for it.
     return [MessageDeleted(session.id, {"session_id": session.id, "message_id": message.seq})]

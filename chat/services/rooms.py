@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chat.errors import ChatError, Forbidden
+from chat.errors import ChatError
 from chat.events import SessionStateChanged
 from chat.models import ChatSession, User
+from chat.services.roles import require_staff
 
 SCHEDULED, LOBBY, LIVE, ENDED, CANCELLED = "scheduled", "lobby", "live", "ended", "cancelled"
 FINAL_STATES = (ENDED, CANCELLED)
@@ -104,11 +105,6 @@ def due_transitions(db: Session, now: datetime, lobby_minutes: int) -> list[Sess
     return events
 
 
-def _require_organiser(actor: User) -> None:
-    if not actor.is_organiser:
-        raise Forbidden("Only organisers can change a session's state.")
-
-
 def _override(
     db: Session,
     actor: User,
@@ -119,8 +115,8 @@ def _override(
     refusal: str,
     change: Callable[[ChatSession], None],
 ) -> list[SessionStateChanged]:
-    """Apply an organiser's override; the room always hears the new state and times."""
-    _require_organiser(actor)
+    """Apply a facilitator's or organiser's override; the room hears the new state and times."""
+    require_staff(actor, session)
     if derive_state(session, now, lobby_minutes) not in allowed:
         raise ChatError(refusal, "conflict")
     change(session)
@@ -146,7 +142,7 @@ def extend(
     db: Session, actor: User, session: ChatSession, minutes: int, now: datetime, lobby_minutes: int
 ) -> list[SessionStateChanged]:
     """Give a session in its lobby or live more time."""
-    _require_organiser(actor)
+    require_staff(actor, session)
     if not 1 <= minutes <= MAX_EXTENSION_MINUTES:
         raise ChatError(f"Extend by 1 to {MAX_EXTENSION_MINUTES} minutes.", "invalid")
 

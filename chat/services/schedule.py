@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from chat.errors import Forbidden, NotFound, ValidationError
-from chat.events import SessionStateChanged
+from chat.events import RoomEvent, StaffChanged
 from chat.models import ChatSession, Series, User
 from chat.services import accounts, clock, rooms
 
@@ -203,15 +203,20 @@ def update_session(
     form: SessionInput,
     now: datetime,
     lobby_minutes: int,
-) -> list[SessionStateChanged]:
-    """Edit a session (topic, times, facilitators, cancelled); announce a state change."""
+) -> list[RoomEvent]:
+    """Edit a session (topic, times, facilitators, cancelled); announce a state change,
+    and a change of facilitators so that every client re-joins with its current role."""
     _require_organiser(actor)
     values = _resolve(db, form, now, previous_start=session.starts_at)
+    staff_before = {f.id for f in session.facilitators}
     for name, value in values.items():
         setattr(session, name, value)
     session.revision += 1
     db.commit()
-    return rooms.announce_if_changed(db, session, now, lobby_minutes)
+    events: list[RoomEvent] = list(rooms.announce_if_changed(db, session, now, lobby_minutes))
+    if {f.id for f in session.facilitators} != staff_before:
+        events.append(StaffChanged(session.id, {"session_id": session.id}))
+    return events
 
 
 def get_session(db: Session, session_id: int) -> ChatSession:
@@ -248,7 +253,10 @@ def upcoming_sessions(db: Session, now: datetime, limit: int = 50) -> list[ChatS
     query = (
         select(ChatSession)
         .options(selectinload(ChatSession.facilitators), selectinload(ChatSession.series))
-        .where(ChatSession.starts_at >= now - timedelta(minutes=MAX_DURATION + 60 * 2))
+        .where(
+            ChatSession.rehearsal_of_id.is_(None),
+            ChatSession.starts_at >= now - timedelta(minutes=MAX_DURATION + 60 * 2),
+        )
         .order_by(ChatSession.starts_at)
     )
     return [s for s in db.scalars(query) if rooms.ends_at(s) > now][:limit]
@@ -259,17 +267,18 @@ def past_sessions(db: Session, now: datetime, limit: int = 50) -> list[ChatSessi
     query = (
         select(ChatSession)
         .options(selectinload(ChatSession.facilitators), selectinload(ChatSession.series))
-        .where(ChatSession.starts_at < now)
+        .where(ChatSession.rehearsal_of_id.is_(None), ChatSession.starts_at < now)
         .order_by(ChatSession.starts_at.desc())
     )
     return [s for s in db.scalars(query.limit(limit * 2)) if rooms.ends_at(s) <= now][:limit]
 
 
 def all_sessions(db: Session) -> list[ChatSession]:
-    """Every session, soonest first (for the calendar feed and the CLI)."""
+    """Every session, soonest first (for the calendar feed and the CLI); no rehearsals."""
     query = (
         select(ChatSession)
         .options(selectinload(ChatSession.facilitators), selectinload(ChatSession.series))
+        .where(ChatSession.rehearsal_of_id.is_(None))
         .order_by(ChatSession.starts_at)
     )
     return list(db.scalars(query))

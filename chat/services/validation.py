@@ -18,11 +18,14 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def require_int(data: Any, name: str) -> int:
-    """`data[name]` as a positive integer, or an `invalid` error naming the field."""
+def require_int(data: Any, name: str, minimum: int = 1) -> int:
+    """`data[name]` as an integer of at least `minimum` (default: positive), or an
+    `invalid` error naming the field."""
     value = _field(data, name)
-    if not _is_int(value) or value < 1:
-        raise ChatError(f"{name} must be a positive integer.", "invalid")
+    if not _is_int(value) or value < minimum:
+        if minimum == 1:
+            raise ChatError(f"{name} must be a positive integer.", "invalid")
+        raise ChatError(f"{name} must be an integer of at least {minimum}.", "invalid")
     return int(value)
 
 

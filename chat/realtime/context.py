@@ -1,0 +1,53 @@
+"""What every socket handler needs: who is asking, about which joined session, and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, request, session
+from flask_socketio import rooms
+
+from chat.errors import Forbidden, Unauthenticated
+from chat.extensions import db
+from chat.models import ChatSession, User
+from chat.realtime.broadcast import room_name
+from chat.services import roles, schedule
+from chat.services.validation import require_int
+
+SOCKET_USER = "socket_user_id"
+
+
+def sid() -> str:
+    """This connection's Socket.IO id."""
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
+def now() -> datetime:
+    """The app's clock (tests replace it)."""
+    moment: datetime = current_app.config["CHAT_NOW"]()
+    return moment
+
+
+def lobby_minutes() -> int:
+    """How long before the start a session's lobby opens."""
+    return int(current_app.config["CHAT_LOBBY_MINUTES"])
+
+
+def user() -> User:
+    """The user this connection authenticated as, read afresh for every event."""
+    user_id = session.get(SOCKET_USER)
+    found = db.session.get(User, user_id) if user_id else None
+    if found is None:
+        raise Unauthenticated("Sign in again.")
+    return found
+
+
+def joined(data: Any) -> tuple[User, ChatSession]:
+    """The user and the session named in `data`, which this socket must have joined."""
+    actor = user()
+    found = schedule.get_session(db.session, require_int(data, "session_id"))
+    if room_name(found.id) not in rooms():
+        raise Forbidden("Join the session before doing that.")
+    roles.require_view(actor, found)
+    return actor, found
