@@ -182,8 +182,11 @@ def answered_prompt(db: Session, session: ChatSession, answer_to: AnswerTo) -> P
     return prompt
 
 
-def _require_writable(db: Session, actor: User, session: ChatSession, now: datetime) -> None:
-    """Lock and slow mode bind members only; call after `store` has locked the session."""
+def _require_writable(
+    db: Session, actor: User, session: ChatSession, message: Message, now: datetime
+) -> None:
+    """Lock and slow mode bind members only; call after `store` has locked the session
+    with the new `message`, which is compared with the author's earlier ones."""
     if is_staff(actor, session):
         return
     if session.locked:
@@ -196,6 +199,7 @@ def _require_writable(db: Session, actor: User, session: ChatSession, now: datet
             select(func.max(Message.created_at)).where(
                 Message.session_id == session.id,
                 Message.author_id == actor.id,
+                Message.seq < message.seq,
                 Message.kind == "message",
                 Message.deleted_at.is_(None),
             )
@@ -246,7 +250,7 @@ def send_message(
         # Re-read the controls under the session lock `store` took: a lock or slow mode
         # set a moment ago, or this member's message from another tab, counts.
         db.refresh(session, ["locked", "slow_mode_seconds"])
-        _require_writable(db, actor, session, now)
+        _require_writable(db, actor, session, message, now)
         db.commit()
     except IntegrityError:
         # The same client_id won a race on another connection: answer with that one.

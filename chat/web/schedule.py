@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
+from chat.errors import NotFound
 from chat.extensions import db
-from chat.services import calendar, rooms, schedule, transcripts
+from chat.services import calendar, roles, rooms, schedule, transcripts
 from chat.web.common import lobby_minutes, now
 
 bp = Blueprint("schedule", __name__)
@@ -49,6 +50,8 @@ def feed() -> Response:
 def session_ics(session_id: int) -> Response:
     """One session as an "add to calendar" file."""
     session = schedule.get_session(db.session, session_id)
+    if session.rehearsal_of_id is not None:
+        raise NotFound("There is no such session.")
     url = url_for("schedule.lobby", session_id=session.id, _external=True)
     domain = current_app.config["CHAT_CALENDAR_DOMAIN"]
     body = calendar.calendar_feed([(session, url)], session.title, domain, now())
@@ -60,6 +63,8 @@ def session_ics(session_id: int) -> Response:
 def lobby(session_id: int) -> str:
     """The session's page: details, live countdown and state, who is waiting."""
     session = schedule.get_session(db.session, session_id)
+    if session.rehearsal_of_id is not None:
+        roles.require_view(current_user, session)  # a rehearsal is for its staff only
     moment = now()
     return render_template(
         "schedule/lobby.html",

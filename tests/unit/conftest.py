@@ -3,19 +3,59 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from chat.extensions import make_engine
-from chat.models import Base
+from chat.models import Base, ChatSession, User
+from chat.services import schedule
+from tests.helpers import START, make_user
 
 
 @pytest.fixture
-def dbs(tmp_path: Path) -> Iterator[Session]:
+def engine(tmp_path: Path) -> Iterator:
     engine = make_engine(f"sqlite:///{tmp_path / 'unit.db'}")
     Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def dbs(engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
-    engine.dispose()
+
+
+@pytest.fixture
+def organiser(dbs: Session) -> User:
+    return make_user(dbs, "org@example.org", "Olu", organiser=True)
+
+
+@pytest.fixture
+def guest(dbs: Session) -> User:
+    """The guest facilitator of `room`."""
+    return make_user(dbs, "guest@example.org", "Dr Guest")
+
+
+@pytest.fixture
+def member(dbs: Session) -> User:
+    user = make_user(dbs, "tam@example.org", "Tam")
+    user.pronouns = "they/them"
+    dbs.commit()
+    return user
+
+
+@pytest.fixture
+def room(dbs: Session, organiser: User, guest: User) -> ChatSession:
+    """Tuesday 1 December 2026, 20:00 to 21:00 London, facilitated by `guest`."""
+    form = schedule.SessionInput(
+        "Endings",
+        datetime(2026, 12, 1, 20, 0),
+        datetime(2026, 12, 1, 21, 0),
+        "Europe/London",
+        facilitator_emails=(guest.email,),
+    )
+    return schedule.create_session(dbs, organiser, form, START)

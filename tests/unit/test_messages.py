@@ -13,51 +13,7 @@ from chat.errors import ChatError, Forbidden, NotFound
 from chat.models import ChatSession, Message, User
 from chat.services import messages, roles, schedule
 from tests.helpers import START, make_user
-
-LOBBY = 15
-
-
-@pytest.fixture
-def organiser(dbs: Session) -> User:
-    return make_user(dbs, "org@example.org", "Olu", organiser=True)
-
-
-@pytest.fixture
-def guest(dbs: Session) -> User:
-    return make_user(dbs, "guest@example.org", "Dr Guest")
-
-
-@pytest.fixture
-def member(dbs: Session) -> User:
-    user = make_user(dbs, "tam@example.org", "Tam")
-    user.pronouns = "they/them"
-    dbs.commit()
-    return user
-
-
-@pytest.fixture
-def room(dbs: Session, organiser: User, guest: User) -> ChatSession:
-    form = schedule.SessionInput(
-        "Endings",
-        datetime(2026, 12, 1, 20, 0),
-        datetime(2026, 12, 1, 21, 0),
-        "Europe/London",
-        facilitator_emails=(guest.email,),
-    )
-    return schedule.create_session(dbs, organiser, form, START)
-
-
-def live(room: ChatSession, minutes: int = 5) -> datetime:
-    return room.starts_at + timedelta(minutes=minutes)
-
-
-def send(dbs: Session, user: User, room: ChatSession, body: str, **kw) -> dict:
-    client_id = kw.pop("client_id", str(uuid.uuid4()))
-    now = kw.pop("now", live(room))
-    stored, _ = messages.send_message(
-        dbs, user, room, body, client_id, kw.pop("reply_to", None), now, LOBBY
-    )
-    return stored
+from tests.unit.builders import LOBBY, live, send
 
 
 def test_ids_count_up_per_session_and_payload_has_author_role(
