@@ -44,6 +44,13 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def email_problem(email: str) -> str | None:
+    """What is wrong with this (normalised) email address, or None if it looks usable."""
+    if not _EMAIL.match(email) or len(email) > 254:
+        return "Enter an email address like name@example.org."
+    return None
+
+
 @dataclass(frozen=True)
 class Registration:
     """What a person types to register."""
@@ -57,8 +64,8 @@ class Registration:
 def _check_registration(db: Session, form: Registration) -> dict[str, str]:
     errors: dict[str, str] = {}
     email = normalise_email(form.email)
-    if not _EMAIL.match(email) or len(email) > 254:
-        errors["email"] = "Enter an email address like name@example.org."
+    if problem := email_problem(email):
+        errors["email"] = problem
     elif db.scalar(select(User.id).where(User.email == email)) is not None:
         errors["email"] = "An account with this email already exists. Sign in instead."
     name = (form.display_name or "").strip()

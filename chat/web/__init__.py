@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
 from chat.errors import ChatError
-from chat.web import auth, common, organise, schedule, transcripts
+from chat.web import auth, common, invitations, organise, schedule, transcripts
 
 
 def init_app(app: Flask) -> None:
@@ -15,7 +17,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(schedule.bp)
     app.register_blueprint(organise.bp)
     app.register_blueprint(transcripts.bp)
+    app.register_blueprint(invitations.bp)
     common.init_app(app)
+    # Invitation links are written to the log (there is no mail server), at INFO: make
+    # sure INFO reaches it unless the deployment configured the level itself.
+    if app.logger.level == logging.NOTSET:
+        app.logger.setLevel(logging.INFO)
 
     @app.errorhandler(ChatError)
     def _chat_error(exc: ChatError) -> tuple[str, int]:

@@ -37,8 +37,11 @@ def _registration(form: RegisterForm) -> accounts.Registration:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> tuple[str, int] | Response:
-    """A trainee creates an account and is signed in."""
+    """A trainee creates an account and is signed in; `?next=` leads back (e.g. to an
+    invitation) and `?email=` fills in the address."""
     form = RegisterForm()
+    if not form.is_submitted():
+        form.email.data = request.args.get("email", "")[:254]
     if form.validate_on_submit():
         try:
             user = accounts.register(db.session, _registration(form), now())
@@ -47,6 +50,10 @@ def register() -> tuple[str, int] | Response:
             show_errors(form, exc)
         else:
             login_user(user)
+            target = _safe_next("")
+            if target:
+                flash("Welcome! You are registered and signed in.", "success")
+                return redirect(target)
             flash("Welcome! Tell others a little about yourself.", "success")
             return redirect(url_for("auth.profile"))
     return render_form("auth/register.html", form)
@@ -71,11 +78,12 @@ def login() -> tuple[str, int] | Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out (POST with CSRF, so a link elsewhere cannot sign people out)."""
+    """Sign out (POST with CSRF, so a link elsewhere cannot sign people out); a safe
+    `?next=` leads back, e.g. to an invitation meant for another address."""
     if ActionForm().validate_on_submit():
         logout_user()
         flash("You are signed out.", "info")
-    return redirect(url_for("schedule.index"))
+    return redirect(_safe_next(url_for("schedule.index")))
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])

@@ -110,3 +110,18 @@ class ExtendForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs CSRF protection."""
+
+
+class AddFacilitatorForm(FlaskForm):
+    """Add a registered user as a co-facilitator of one session."""
+
+    email = EmailField("Email of a registered user")
+
+
+class InviteForm(FlaskForm):
+    """Invite a guest, registered or not, to facilitate one session."""
+
+    email = EmailField(
+        "Guest's email",
+        description="They will only be able to accept while signed in with this address.",
+    )

@@ -148,3 +148,33 @@ def test_first_organiser_link(client: FlaskClient, clock: Clock) -> None:
     assert made.status_code == 302 and made.location.endswith("/organise/")
     assert client.get("/organise/").status_code == 200
     assert client.get(f"/setup/{token}").status_code == 404
+
+
+def test_register_prefills_the_email_and_follows_a_safe_next(client: FlaskClient) -> None:
+    page = client.get("/register?email=guest@example.org&next=/invitations/abc")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="guest@example.org"' in text
+    assert 'href="/login?next=/invitations/abc"' in text  # "Already registered?" keeps next
+    response = client.post(
+        "/register?next=/invitations/abc",
+        data={"email": "guest@example.org", "display_name": "Guest", "password": PASSWORD},
+    )
+    assert response.status_code == 302 and response.location == "/invitations/abc"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+def test_register_never_redirects_off_site(client: FlaskClient, target: str) -> None:
+    response = client.post(
+        "/register",
+        query_string={"next": target},
+        data={"email": "sam@example.org", "display_name": "Sam", "password": PASSWORD},
+    )
+    assert response.status_code == 302 and response.location == "/profile"
+
+
+def test_sign_out_follows_a_safe_next(client: FlaskClient, member: User, auth) -> None:
+    auth.login(member.email)
+    response = client.post("/logout?next=/invitations/abc")
+    assert response.status_code == 302 and response.location == "/invitations/abc"
+    auth.login(member.email)
+    assert client.post("/logout?next=https://evil.example/").location == "/"
