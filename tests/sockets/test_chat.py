@@ -2,70 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from chat.extensions import db
 from chat.models import ChatSession, Message, User
-from chat.services import schedule
-from tests.helpers import PASSWORD, START, Clock, make_user
-
-
-@pytest.fixture
-def room(organiser: User, clock: Clock) -> ChatSession:
-    guest = make_user(db.session, "guest@example.org", "Dr Guest")
-    form = schedule.SessionInput(
-        "Endings",
-        datetime(2026, 12, 1, 20, 0),
-        datetime(2026, 12, 1, 21, 0),
-        "Europe/London",
-        facilitator_emails=(guest.email,),
-    )
-    session = schedule.create_session(db.session, organiser, form, START)
-    clock.now = session.starts_at + timedelta(minutes=1)
-    return session
-
-
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return client
-
-
-def received(sio, name: str) -> list:
-    # Flask-SocketIO's test client unwraps the args of events named "message".
-    return [
-        e["args"] if e["name"] == "message" else e["args"][0]
-        for e in sio.get_received()
-        if e["name"] == name
-    ]
-
-
-@pytest.fixture
-def joined(app: Flask, socket_client, room: ChatSession):
-    """Connect `user`, join the room and drop what joining broadcast."""
-
-    def connect(user: User, **join: object):
-        sio = socket_client(signed_in(app, user))
-        ack = sio.emit("join", {"session_id": room.id, **join}, callback=True)
-        assert ack["ok"], ack
-        sio.get_received()
-        return sio
-
-    return connect
+from tests.helpers import Clock
+from tests.sockets.helpers import new_message, received, signed_in
 
 
 def message_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Message)) or 0
-
-
-def new_message(room: ChatSession, body: str = "hello", **extra: object) -> dict:
-    return {"session_id": room.id, "body": body, "client_id": str(uuid.uuid4()), **extra}
 
 
 def test_send_is_acked_stored_and_heard_by_everyone(

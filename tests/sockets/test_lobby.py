@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from chat.extensions import db
 from chat.models import ChatSession, User
 from chat.realtime import clock as clock_task
 from chat.services import accounts, schedule
 from tests.helpers import START, Clock, make_user
+from tests.sockets.helpers import signed_in
 
 
 @pytest.fixture
@@ -21,12 +21,6 @@ def session(organiser: User) -> ChatSession:
         "Endings", datetime(2026, 12, 1, 20, 0), datetime(2026, 12, 1, 21, 0), "Europe/London"
     )
     return schedule.create_session(db.session, organiser, form, START)
-
-
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
-    return client
 
 
 def events(sio, name: str) -> list:
