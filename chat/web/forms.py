@@ -125,3 +125,28 @@ class InviteForm(FlaskForm):
         "Guest's email",
         description="They will only be able to accept while signed in with this address.",
     )
+
+
+def _minutes_field() -> IntegerField:
+    return IntegerField(
+        "Planned minutes",
+        default=10,
+        validators=[InputRequired("Enter a number of minutes.")],
+    )
+
+
+class PromptForm(FlaskForm):
+    """Add one prompt to a run sheet, or edit one."""
+
+    body = TextAreaField("Prompt", description="What the room will discuss, up to 500 characters.")
+    duration_minutes = _minutes_field()
+
+
+class PasteForm(FlaskForm):
+    """Add many prompts at once: one per line."""
+
+    lines = TextAreaField(
+        "Paste prompts, one per line",
+        description='Numbering such as "Q1:" or "1." at the start of a line is removed.',
+    )
+    duration_minutes = _minutes_field()
