@@ -25,7 +25,7 @@ from chat.errors import Forbidden
 from chat.models import REACTIONS, ChatSession, Message, User
 from chat.services import clock, roles, rooms
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 EXCERPT = 80
 REACTION_LABELS = {"heart": "heart", "thumbs_up": "thumbs up", "same_here": "same here"}
 CSV_COLUMNS = (
@@ -35,6 +35,9 @@ CSV_COLUMNS = (
     "author",
     "pronouns",
     "role",
+    "kind",
+    "prompt_number",
+    "label",
     "body",
     "reply_to",
     "reply_excerpt",
@@ -74,6 +77,17 @@ class Entry:
     reply_to: int | None
     reply_excerpt: str | None  # None without a reply, or when the replied-to was deleted
     reactions: dict[str, int]
+    kind: str = "message"  # or "prompt" (a facilitator's Qn) or "announcement"
+    prompt_number: int | None = None  # the Q number posted, or the one answered
+
+    @property
+    def label(self) -> str:
+        """ "Q2" for a posted prompt, "A2" for an answer to it, "Announcement", or ""."""
+        if self.kind == "announcement":
+            return "Announcement"
+        if self.prompt_number is None:
+            return ""
+        return f"{'Q' if self.kind == 'prompt' else 'A'}{self.prompt_number}"
 
     @property
     def time(self) -> str:
@@ -157,7 +171,11 @@ def may_download(user: User, session: ChatSession, now: datetime, lobby_minutes:
 def _visible_messages(db: Session, session: ChatSession) -> list[Message]:
     query = (
         select(Message)
-        .options(selectinload(Message.author), selectinload(Message.reactions))
+        .options(
+            selectinload(Message.author),
+            selectinload(Message.reactions),
+            selectinload(Message.prompt),
+        )
         .where(Message.session_id == session.id, Message.deleted_at.is_(None))
         .order_by(Message.seq)
     )
@@ -196,6 +214,8 @@ def _entry(
         reply_to=message.reply_to,
         reply_excerpt=_excerpt(parent.body) if parent is not None else None,
         reactions=_reaction_counts(message),
+        kind=message.kind,
+        prompt_number=message.prompt.number if message.prompt is not None else None,
     )
 
 
@@ -255,7 +275,11 @@ def _markdown_header(transcript: Transcript) -> list[str]:
 
 def _markdown_entry(entry: Entry) -> list[str]:
     who = _md(_named(entry.author.name, entry.author.pronouns))
-    lines = [f"**#{entry.id} · {entry.time} · {who}** · {entry.author.role}", ""]
+    if entry.kind == "prompt":
+        lines = [f"### {entry.label}", "", f"*#{entry.id} · {entry.time} · {who}*", ""]
+    else:
+        label = f" · {entry.label}" if entry.label else ""
+        lines = [f"**#{entry.id} · {entry.time} · {who}** · {entry.author.role}{label}", ""]
     if entry.reply_to is not None:
         replied = f"“{_md(entry.reply_excerpt)}”" if entry.reply_excerpt else "a deleted message"
         lines += [f"*In reply to #{entry.reply_to}: {replied}*", ""]
@@ -291,6 +315,8 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
             "pronouns": entry.author.pronouns,
             "role": entry.author.role,
         },
+        "kind": entry.kind,
+        "prompt_number": entry.prompt_number,
         "body": entry.body,
         "reply_to": entry.reply_to,
         "reply_excerpt": entry.reply_excerpt,
@@ -327,6 +353,9 @@ def _csv_row(entry: Entry) -> dict[str, Any]:
         "author": entry.author.name,
         "pronouns": entry.author.pronouns,
         "role": entry.author.role,
+        "kind": entry.kind,
+        "prompt_number": entry.prompt_number if entry.prompt_number is not None else "",
+        "label": entry.label,
         "body": entry.body,
         "reply_to": entry.reply_to if entry.reply_to is not None else "",
         "reply_excerpt": entry.reply_excerpt or "",

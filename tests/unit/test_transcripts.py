@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from chat.errors import Forbidden
 from chat.models import ChatSession, User
-from chat.services import messages, rooms, schedule, transcripts
+from chat.services import controls, messages, prompts, rooms, schedule, transcripts
 from chat.services.transcripts import Author, Transcript
 from tests.helpers import START, make_user
 
@@ -304,6 +304,8 @@ def test_json_validates_against_the_schema_and_keeps_every_field(
         "created_at": "2026-12-01T20:05:00-05:00",
         "time": "20:05",
         "author": {"name": "Tam Trainee", "pronouns": "they/them", "role": "member"},
+        "kind": "message",
+        "prompt_number": None,
         "body": TRICKY,
         "reply_to": 1,
         "reply_excerpt": QUESTION,
@@ -391,6 +393,9 @@ def test_csv_opens_with_the_csv_module_and_round_trips_awkward_bodies(
         "author": "Dr Maya Okafor",
         "pronouns": "she/her",
         "role": "facilitator",
+        "kind": "message",
+        "prompt_number": "",
+        "label": "",
         "body": "",
         "reply_to": "",
         "reply_excerpt": "",
@@ -401,3 +406,36 @@ def test_csv_opens_with_the_csv_module_and_round_trips_awkward_bodies(
     }
     assert (rows[1]["reply_to"], rows[1]["reply_excerpt"]) == ("1", QUESTION)
     assert (rows[2]["reply_to"], rows[2]["reply_excerpt"]) == ("3", "")
+
+
+def test_prompts_answers_and_announcements_are_labelled_in_every_format(
+    dbs: Session, people: dict[str, User], session: ChatSession
+) -> None:
+    maya, tam = people["facilitator"], people["member"]
+    prompts.add_prompts(dbs, maya, session, ["What does silence ask of us?"], 10, START)
+    prompts.post_prompt(dbs, maya, session, None, at(session, 2), LOBBY)
+    say(dbs, tam, session, "Patience.", 3)
+    messages.send_message(
+        dbs, tam, session, "Off topic", str(uuid4()), None, at(session, 4), LOBBY, answer_to=None
+    )
+    controls.announce(dbs, maya, session, "Ten minutes left", str(uuid4()), at(session, 50), LOBBY)
+    transcript = transcripts.build(dbs, tam, session, after(session), LOBBY)
+    assert [e.label for e in transcript.entries] == ["Q1", "A1", "", "Announcement"]
+    markdown = transcripts.to_markdown(transcript)
+    assert "### Q1\n" in markdown and "· member · A1**" not in markdown
+    assert "** · member · A1" in markdown and "· Announcement" in markdown
+    document = transcripts.to_json(transcript)
+    validate(document)
+    assert [(m["kind"], m["prompt_number"]) for m in document["messages"]] == [
+        ("prompt", 1),
+        ("message", 1),
+        ("message", None),
+        ("announcement", None),
+    ]
+    rows = read_csv(transcripts.to_csv(transcript))
+    assert [(r["kind"], r["prompt_number"], r["label"]) for r in rows] == [
+        ("prompt", "1", "Q1"),
+        ("message", "1", "A1"),
+        ("message", "", ""),
+        ("announcement", "", "Announcement"),
+    ]
