@@ -26,6 +26,9 @@ MAX_PROMPTS = 30
 DEFAULT_MINUTES = 10
 MIN_MINUTES, MAX_MINUTES = 1, 60
 MAX_PROMPT_EXTENSION = 30
+# A prompt whose time ran out longer ago than this belongs to a session long over: the
+# clock stops looking at it, so its query stays small as the weeks go by.
+AUTO_ADVANCE_WINDOW = timedelta(days=1)
 # "Q1:", "Q1.", "1.", "1)", "- ", "* " at the start of a pasted line are numbering.
 _NUMBERING = re.compile(r"^\s*(?:[Qq]?\d+\s*[:.)\-]|[-*•])\s*")
 
@@ -333,7 +336,11 @@ def due_prompts(db: Session, now: datetime, lobby_minutes: int) -> list[RoomEven
     candidates = db.scalars(
         select(ChatSession)
         .options(selectinload(ChatSession.prompts), selectinload(ChatSession.facilitators))
-        .where(ChatSession.auto_advance.is_(True), ChatSession.prompt_ends_at <= now)
+        .where(
+            ChatSession.auto_advance.is_(True),
+            ChatSession.prompt_ends_at <= now,
+            ChatSession.prompt_ends_at > now - AUTO_ADVANCE_WINDOW,
+        )
     ).all()
     events: list[RoomEvent] = []
     for session in candidates:
