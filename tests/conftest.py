@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,9 +21,22 @@ from chat import create_app
 from chat.extensions import db, socketio
 from chat.migrate import upgrade
 from chat.realtime.presence import presence
+from chat.services import accounts
 from tests.helpers import PASSWORD, Clock, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing() -> Iterator[None]:
+    """Real argon2 with the smallest cost: hashing for every test user dominated the run.
+
+    Production keeps argon2-cffi's defaults; servers started by end-to-end tests too.
+    """
+    production = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    yield
+    accounts._hasher = production
 
 
 @pytest.fixture(scope="session")
