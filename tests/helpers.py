@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from chat.models import User
-from chat.services import accounts
+from chat.models import ChatSession, User
+from chat.services import accounts, schedule
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -37,3 +37,15 @@ def missing_service(reason: str) -> None:
     if os.environ.get("CHAT_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required service missing: {reason}")
     pytest.skip(reason)
+
+
+def make_session(db: Session, organiser: User, *facilitators: User) -> ChatSession:
+    """ "Endings": Tuesday 1 December 2026, 20:00 to 21:00 in London."""
+    form = schedule.SessionInput(
+        "Endings",
+        datetime(2026, 12, 1, 20, 0),
+        datetime(2026, 12, 1, 21, 0),
+        "Europe/London",
+        facilitator_emails=tuple(f.email for f in facilitators),
+    )
+    return schedule.create_session(db, organiser, form, START)

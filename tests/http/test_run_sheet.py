@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from flask.testing import FlaskClient
 
 from chat.extensions import db
 from chat.models import ChatSession, Prompt, User
-from chat.services import prompts, schedule
+from chat.services import prompts
 from tests.conftest import Auth
-from tests.helpers import START, Clock, make_user
+from tests.helpers import Clock, make_session, make_user
 
 
 @pytest.fixture
@@ -21,14 +19,7 @@ def guest(app) -> User:
 
 @pytest.fixture
 def room(organiser: User, guest: User) -> ChatSession:
-    form = schedule.SessionInput(
-        "Endings",
-        datetime(2026, 12, 1, 20, 0),
-        datetime(2026, 12, 1, 21, 0),
-        "Europe/London",
-        facilitator_emails=(guest.email,),
-    )
-    return schedule.create_session(db.session, organiser, form, START)
+    return make_session(db.session, organiser, guest)
 
 
 def bodies(room: ChatSession) -> list[str]:

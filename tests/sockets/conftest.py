@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 
 from chat.extensions import db
 from chat.models import ChatSession, User
-from chat.services import schedule
-from tests.helpers import START, Clock, make_user
+from tests.helpers import Clock, make_session, make_user
 from tests.sockets.helpers import signed_in
 
 
@@ -23,14 +22,7 @@ def guest(app: Flask) -> User:
 @pytest.fixture
 def room(organiser: User, guest: User, clock: Clock) -> ChatSession:
     """A session facilitated by `guest`, live one minute in."""
-    form = schedule.SessionInput(
-        "Endings",
-        datetime(2026, 12, 1, 20, 0),
-        datetime(2026, 12, 1, 21, 0),
-        "Europe/London",
-        facilitator_emails=(guest.email,),
-    )
-    session = schedule.create_session(db.session, organiser, form, START)
+    session = make_session(db.session, organiser, guest)
     clock.now = session.starts_at + timedelta(minutes=1)
     return session
 

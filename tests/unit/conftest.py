@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from chat.extensions import make_engine
 from chat.models import Base, ChatSession, User
-from chat.services import schedule
-from tests.helpers import START, make_user
+from tests.helpers import make_session, make_user
 
 
 @pytest.fixture
@@ -51,11 +49,4 @@ def member(dbs: Session) -> User:
 @pytest.fixture
 def room(dbs: Session, organiser: User, guest: User) -> ChatSession:
     """Tuesday 1 December 2026, 20:00 to 21:00 London, facilitated by `guest`."""
-    form = schedule.SessionInput(
-        "Endings",
-        datetime(2026, 12, 1, 20, 0),
-        datetime(2026, 12, 1, 21, 0),
-        "Europe/London",
-        facilitator_emails=(guest.email,),
-    )
-    return schedule.create_session(dbs, organiser, form, START)
+    return make_session(dbs, organiser, guest)
