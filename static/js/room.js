@@ -1,7 +1,10 @@
-// A session's room: live state and countdown, who is here, and the chat, over Socket.IO.
+// A session's room: live state and countdown, who is here, the current question, and the
+// chat, over Socket.IO; staff also get the facilitator panel (staff-panel.js).
 // The contract is docs/protocol.md. User text only ever enters the page through
 // textContent and text nodes (links through createElement("a")), never as HTML.
-import { formatLocal, viewerZone } from "./local-time.js";
+import { formatLocal } from "./local-time.js";
+import { button, duration, make, newClientId, renderBody, setTime } from "./common.js";
+import { createStaffPanel } from "./staff-panel.js";
 
 const MAX_BODY = 2000;
 const ACK_TIMEOUT_MS = 10000;
@@ -28,6 +31,7 @@ const LABELS = {
   ended: "This session has ended",
   cancelled: "This session is cancelled",
 };
+const PAUSED = "The facilitator has paused the chat. You can still read.";
 
 const $ = (id) => document.getElementById(id);
 const root = $("lobby");
@@ -39,17 +43,32 @@ const presenceNoun = $("presence-noun");
 const presenceList = $("presence-list");
 const connection = $("connection");
 const notice = $("room-notice");
+const rehearsalBanner = $("rehearsal-banner");
+const questionBanner = $("current-question");
+const questionText = $("current-question-text");
+const questionTime = $("current-question-time");
+const pinnedBanner = $("pinned");
+const pinnedMessage = $("pinned-message");
+const unpinButton = $("unpin-button");
+const pinnedStatus = $("pinned-status");
+const chatTools = $("chat-tools");
+const filterSelect = $("filter-select");
 const log = $("chat-log");
 const list = $("messages");
 const empty = $("chat-empty");
+const filterEmpty = $("filter-empty");
 const historyMore = $("history-more");
 const loadEarlierButton = $("load-earlier");
 const chatStatus = $("chat-status");
 const composer = $("composer");
 const composerNote = $("composer-note");
+const roomInfo = $("room-info");
+const answering = $("answering");
+const answerSelect = $("answer-select");
 const input = $("composer-input");
 const counter = $("composer-counter");
 const sendButton = $("send-button");
+const composerWait = $("composer-wait");
 const composerError = $("composer-error");
 const replying = $("replying");
 const replyingText = $("replying-text");
@@ -78,25 +97,17 @@ let generation = 0; // bumped on each connection, so stale answers are recognise
 let sending = null; // the outbox item in flight: one at a time keeps them in order
 let retryTimer = null;
 let moreBefore = false;
-let loadingEarlier = false;
+let earlierLoad = null; // the page of history being fetched, if any
 let replyTo = null; // { id, author, excerpt } while replying
 let staff = false;
+let room = null; // the room's controls (the `room` event), once joined
+// What the next message answers: "current" follows whichever prompt is current,
+// "none" is general chat, anything else is the id (a string) of a posted prompt.
+let answerChoice = "current";
+let filterId = ""; // "" shows everything; a prompt id shows that prompt and its answers
+let slowWait = null; // { until (ms, local clock), message } while slow mode holds the outbox
 
 // ---- small helpers ----------------------------------------------------------------------
-
-function make(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function button(text, className, action) {
-  const b = make("button", className, text);
-  b.type = "button";
-  if (action) b.dataset.action = action;
-  return b;
-}
 
 function icon(path) {
   const ns = "http://www.w3.org/2000/svg";
@@ -114,77 +125,25 @@ function say(text) {
   chatStatus.textContent = text;
 }
 
-function newClientId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  // crypto.randomUUID needs a secure context; build the same version 4 UUID by hand.
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-let clockFormat;
-try {
-  clockFormat = new Intl.DateTimeFormat("en-GB", {
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: viewerZone(),
-  });
-} catch {
-  clockFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-}
-
-function setTime(node, iso) {
-  const date = new Date(iso);
-  node.dateTime = iso;
-  node.title = formatLocal(date);
-  const text = clockFormat.format(date);
-  if (node.textContent !== text) node.textContent = text;
-}
-
 function codePoints(text) {
   return [...text].length;
 }
 
-// ---- links ------------------------------------------------------------------------------
-
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
-
-// Drop sentence punctuation after a link, but keep a ")" that closes a "(" inside it.
-function trimLink(raw) {
-  let url = raw;
-  const unbalanced = (open, close) =>
-    url.endsWith(close) && url.split(open).length < url.split(close).length;
-  while (/[.,;:!?'*]$/.test(url) || unbalanced("(", ")") || unbalanced("[", "]")) {
-    url = url.slice(0, -1);
-  }
-  return url;
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
-function isWebLink(text) {
-  try {
-    const url = new URL(text);
-    return (url.protocol === "http:" || url.protocol === "https:") && Boolean(url.hostname);
-  } catch {
-    return false;
-  }
+// Members may write (and react) while the room is open, unless a facilitator locked it.
+function writable() {
+  return OPEN_STATES.has(state.state) && !(room && room.locked && !staff);
 }
 
-// Append `body` to `target` as text, with http(s) links as <a> elements.
-function renderBody(target, body) {
-  let at = 0;
-  for (const match of body.matchAll(URL_PATTERN)) {
-    const url = trimLink(match[0]);
-    if (!isWebLink(url)) continue;
-    target.append(body.slice(at, match.index));
-    const a = document.createElement("a");
-    a.setAttribute("href", url);
-    a.rel = "noopener noreferrer nofollow ugc";
-    a.target = "_blank";
-    a.textContent = url;
-    target.append(a);
-    at = match.index + url.length;
-  }
-  target.append(body.slice(at));
+function postedPrompts() {
+  return room ? room.prompts : [];
+}
+
+function promptById(id) {
+  return postedPrompts().find((p) => p.id === id) || null;
 }
 
 // ---- building messages ------------------------------------------------------------------
@@ -192,10 +151,23 @@ function renderBody(target, body) {
 function buildMeta(message) {
   const meta = make("p", "msg-meta");
   const author = message.author;
+  const kind = message.kind || "message";
+  if (kind === "prompt" && message.prompt) {
+    meta.append(make("span", "kind-label prompt-label", `Q${message.prompt.number}`), " ",
+      make("span", "msg-from", "from"), " ");
+  } else if (kind === "announcement") {
+    meta.append(make("span", "kind-label announcement-label", "Announcement"), " ",
+      make("span", "msg-from", "from"), " ");
+  }
   meta.append(make("span", "msg-author", author.name));
   if (author.pronouns) meta.append(" ", make("span", "msg-pronouns", `(${author.pronouns})`));
   if (BADGES[author.role]) {
     meta.append(" ", make("span", `role-badge role-${author.role}`, BADGES[author.role]));
+  }
+  if (kind === "message" && message.prompt) {
+    const tag = make("span", "answer-tag", `A${message.prompt.number}`);
+    tag.title = `An answer to Q${message.prompt.number}`;
+    meta.append(" ", tag);
   }
   const time = make("time", "msg-time");
   setTime(time, message.created_at);
@@ -209,9 +181,9 @@ function fillReplyContext(node, preview) {
     node.append("In reply to a message that was deleted");
     return;
   }
-  const excerpt = preview.excerpt.length >= EXCERPT ? `${preview.excerpt}…` : preview.excerpt;
+  const text = preview.excerpt.length >= EXCERPT ? `${preview.excerpt}…` : preview.excerpt;
   node.append("In reply to ", make("span", "msg-reply-author", preview.author), ": ",
-    make("span", "msg-reply-excerpt", excerpt));
+    make("span", "msg-reply-excerpt", text));
 }
 
 function buildReplyContext(preview) {
@@ -243,10 +215,21 @@ function buildActions(message) {
     b.append(" ", make("span", "reaction-count"));
     bar.append(b);
   }
+  const pin = button("Pin", "chip pin-button", "pin");
+  pin.hidden = true;
+  bar.append(pin);
   const del = button("Delete", "chip delete-button", "delete");
   del.hidden = !(message.author.id === me.id || staff);
   bar.append(del);
   return bar;
+}
+
+function setKind(li, message) {
+  const kind = message.kind || "message";
+  li.classList.toggle("msg-prompt", kind === "prompt");
+  li.classList.toggle("msg-announcement", kind === "announcement");
+  li.dataset.prompt = message.prompt ? String(message.prompt.id) : "";
+  markMatch(li);
 }
 
 function buildMessage(message, pending) {
@@ -254,6 +237,7 @@ function buildMessage(message, pending) {
   li.dataset.clientId = message.client_id;
   li.dataset.authorId = String(message.author.id);
   if (message.author.id === me.id) li.classList.add("msg-mine");
+  setKind(li, message);
   li.append(buildMeta(message));
   if (message.reply_preview) li.append(buildReplyContext(message.reply_preview));
   li.append(buildBody(message.body));
@@ -273,6 +257,7 @@ function markStored(li, message) {
   li.dataset.id = String(message.id);
   li.dataset.status = "sent";
   li.querySelector(".msg-status").replaceChildren();
+  setKind(li, message);
   setCounts(li, message.reactions);
   syncMine(li, message.id);
 }
@@ -294,14 +279,22 @@ function syncMine(li, id) {
   }
 }
 
-// Reply and reactions need a stored message and an open room; delete needs a stored one.
+function isPinned(id) {
+  return Boolean(room && room.pinned && room.pinned.id === id);
+}
+
+// Reply and reactions need a stored message and a writable room; delete and pin (staff)
+// need a stored one.
 function syncActions(li) {
   const stored = li.dataset.status === "sent";
-  const open = OPEN_STATES.has(state.state);
-  for (const b of li.querySelectorAll(".reply-button, .reaction")) b.disabled = !stored || !open;
+  const can = writable();
+  for (const b of li.querySelectorAll(".reply-button, .reaction")) b.disabled = !stored || !can;
   const del = li.querySelector(".delete-button");
   del.hidden = !(Number(li.dataset.authorId) === me.id || staff);
   del.disabled = !stored;
+  const pin = li.querySelector(".pin-button");
+  pin.hidden = !staff || !stored;
+  setText(pin, stored && isPinned(Number(li.dataset.id)) ? "Unpin" : "Pin");
 }
 
 // ---- the list: stored messages in id order, then the unsent ones ------------------------
@@ -338,6 +331,12 @@ function quietly(change) {
 function updateEmpty() {
   empty.hidden = !joinedOnce || list.childElementCount > 0;
   historyMore.hidden = !moreBefore;
+  const none = Boolean(filterId) && list.childElementCount > 0 && !list.querySelector(".msg.match");
+  filterEmpty.hidden = !none;
+  if (none) {
+    const p = promptById(Number(filterId));
+    setText(filterEmpty, p ? `Nothing for Q${p.number} yet.` : "Nothing to show yet.");
+  }
 }
 
 function addStored(message) {
@@ -401,6 +400,11 @@ function markDeleted(id) {
     setReply(null);
     say("The message you were replying to was deleted.");
   }
+  // A deleted message is no longer pinned (the server has dropped the pin too).
+  if (isPinned(id)) {
+    room = { ...room, pinned: null };
+    renderPinned();
+  }
   updateEmpty();
 }
 
@@ -461,7 +465,10 @@ async function joined(ack, gen) {
   me.role = ack.you.role;
   staff = me.role !== "member";
   connection.textContent = "";
+  rehearsalBanner.hidden = !ack.rehearsal;
+  panel.sync(staff, ack);
   applyState(ack.state);
+  applyRoom(ack.room);
   applyPresence(ack.presence);
   for (const id of ack.deleted_ids) markDeleted(id);
   mine.clear();
@@ -489,23 +496,28 @@ async function joined(ack, gen) {
   const missing = firstMissing(floor, lastSeenId + 1);
   if (missing) await fetchAfter(missing - 1, gen);
   if (gen !== generation) return;
+  if (filterId && moreBefore) loadAllEarlier();
   clearTimeout(retryTimer);
   retryTimer = null;
   pump();
 }
 
-async function loadEarlier() {
-  if (!moreBefore || loadingEarlier || !ready) return;
+// One page of older messages; concurrent callers share the request in flight.
+function loadEarlier() {
+  if (!earlierLoad) earlierLoad = fetchEarlier().finally(() => { earlierLoad = null; });
+  return earlierLoad;
+}
+
+async function fetchEarlier() {
+  if (!moreBefore || !ready) return false;
   const ids = [...shown.keys()];
-  if (ids.length === 0) return;
-  loadingEarlier = true;
+  if (ids.length === 0) return false;
   loadEarlierButton.textContent = "Loading earlier messages…";
   const ack = await request("history", { session_id: sessionId, before_id: Math.min(...ids) });
-  loadingEarlier = false;
   loadEarlierButton.textContent = "Load earlier messages";
   if (!ack.ok) {
     say(`Earlier messages could not be loaded: ${ack.error.message}`);
-    return;
+    return false;
   }
   const height = log.scrollHeight;
   const top = log.scrollTop;
@@ -516,6 +528,15 @@ async function loadEarlier() {
   const hadFocus = document.activeElement === loadEarlierButton;
   updateEmpty();
   if (hadFocus && !moreBefore) log.focus();
+  return true;
+}
+
+// Every older page, so a filtered view misses no early answer.
+async function loadAllEarlier() {
+  while (moreBefore && ready) {
+    if (!(await loadEarlier())) return false;
+  }
+  return !moreBefore;
 }
 
 // ---- the outbox -------------------------------------------------------------------------
@@ -527,15 +548,23 @@ function showItemStatus(item) {
     box.replaceChildren(make("span", "sending-label", "Sending…"));
     return;
   }
-  const text = item.status === "failed"
-    ? `Not sent: ${item.error.message}`
-    : `Not sent yet: ${item.error.message} Trying again shortly.`;
   const actions = make("span", "msg-retry");
-  actions.append(button("Retry", "chip", "retry"));
+  let text;
+  if (item.status === "failed") {
+    text = `Not sent: ${item.error.message}`;
+    actions.append(button("Retry", "chip", "retry"));
+  } else if (item.error.code === "rate_limited") {
+    // Slow mode: it goes by itself when the wait is over; retrying sooner cannot help.
+    text = "Waiting for slow mode; it will be sent automatically.";
+  } else {
+    text = `Not sent yet: ${item.error.message} Trying again shortly.`;
+    actions.append(button("Retry", "chip", "retry"));
+  }
   // Editing puts the text back into the composer, which is only there while the room is open.
   if (OPEN_STATES.has(state.state)) actions.append(button("Edit", "chip", "edit"));
   actions.append(button("Discard", "chip", "discard"));
-  box.replaceChildren(make("span", "error", text), " ", actions);
+  const span = make("span", item.error.code === "rate_limited" && item.status !== "failed" ? "msg-waiting" : "error", text);
+  box.replaceChildren(span, " ", actions);
 }
 
 function scheduleRetry(ms) {
@@ -544,6 +573,27 @@ function scheduleRetry(ms) {
     retryTimer = null;
     pump();
   }, ms);
+}
+
+// Slow mode refused a message: say how long until the outbox tries again, and count down.
+function startSlowWait(error) {
+  const seconds = Math.max(1, Number(error.retry_after) || 1);
+  slowWait = { until: Date.now() + seconds * 1000, message: error.message };
+  renderSlowWait();
+  say(`${error.message} Your message will be sent in ${seconds} ${seconds === 1 ? "second" : "seconds"}.`);
+  return seconds * 1000;
+}
+
+function renderSlowWait() {
+  const left = slowWait ? slowWait.until - Date.now() : 0;
+  if (left <= 0 || !outbox.length) {
+    slowWait = null;
+    composerWait.hidden = true;
+    setText(composerWait, "");
+    return;
+  }
+  composerWait.hidden = false;
+  setText(composerWait, `${slowWait.message} Your next message will be sent in ${duration(left)}.`);
 }
 
 // Send the oldest unsent message (one at a time, so they are stored in the order written).
@@ -560,14 +610,24 @@ function pump() {
   const gen = generation;
   const payload = { session_id: sessionId, body: item.body, client_id: item.clientId };
   if (item.replyTo) payload.reply_to = item.replyTo;
+  if (item.answerTo !== undefined) payload.answer_to = item.answerTo;
   request("send_message", payload).then((ack) => {
     // A late success is still a success: it settles the message wherever it is.
-    if (ack.ok) keepingScroll(() => addStored(ack.message));
+    if (ack.ok) {
+      keepingScroll(() => addStored(ack.message));
+      if (slowWait) {
+        slowWait = null;
+        renderSlowWait();
+      }
+    }
     const current = sending === item && attempt === item.attempt && gen === generation;
     if (current) sending = null;
     if (current && !ack.ok && outbox.includes(item)) {
       item.error = ack.error;
-      if (TRANSIENT.has(ack.error.code)) {
+      if (ack.error.code === "rate_limited" && ack.error.retry_after !== undefined) {
+        // Slow mode says exactly how long to wait; a little extra absorbs clock skew.
+        scheduleRetry(startSlowWait(ack.error) + 250);
+      } else if (TRANSIENT.has(ack.error.code)) {
         item.tries = (item.tries || 0) + 1;
         scheduleRetry(Math.min(60000, 2000 * 2 ** Math.min(item.tries, 5)));
       } else {
@@ -579,9 +639,21 @@ function pump() {
   });
 }
 
+// What the message being written answers, as chosen in the composer. "Current" is
+// resolved now, to the prompt the writer sees, so a message that waits in the outbox
+// (offline, slow mode) still answers the question it was written for.
+function chosenAnswer() {
+  if (answerChoice === "none") return { answerTo: null, prompt: null };
+  const current = room && room.current_prompt;
+  const id = answerChoice === "current" ? current && current.id : Number(answerChoice);
+  const p = id ? promptById(id) || (current && current.id === id ? current : null) : null;
+  if (!p) return { answerTo: undefined, prompt: null }; // nothing posted yet
+  return { answerTo: p.id, prompt: { id: p.id, number: p.number } };
+}
+
 function submit() {
   composerError.textContent = "";
-  if (!OPEN_STATES.has(state.state)) return;
+  if (!writable()) return;
   const body = input.value.replace(/\r\n?/g, "\n").trim();
   if (!body) return;
   const length = codePoints(body);
@@ -589,11 +661,13 @@ function submit() {
     composerError.textContent = `Keep messages to ${MAX_BODY.toLocaleString("en-GB")} characters or fewer; this one has ${length.toLocaleString("en-GB")}.`;
     return;
   }
+  const answer = chosenAnswer();
   const item = {
     clientId: newClientId(),
     body,
     replyTo: replyTo ? replyTo.id : null,
     preview: replyTo ? { ...replyTo, deleted: false } : null,
+    answerTo: answer.answerTo,
     status: "queued",
     attempt: 0,
     error: null,
@@ -602,6 +676,8 @@ function submit() {
     client_id: item.clientId,
     author: { id: me.id, name: me.name, pronouns: me.pronouns, role: me.role },
     body,
+    kind: "message",
+    prompt: answer.prompt,
     reply_preview: item.preview,
     reactions: {},
     created_at: new Date().toISOString(),
@@ -613,6 +689,9 @@ function submit() {
     list.append(item.li);
     updateEmpty();
   }, true);
+  if (filterId && !item.li.classList.contains("match")) {
+    say("Your message is hidden by the filter. Choose “All messages” to see it.");
+  }
   input.value = "";
   updateCounter();
   setReply(null);
@@ -636,6 +715,7 @@ function onItemAction(item, action) {
   outbox.splice(outbox.indexOf(item), 1);
   item.li.remove();
   updateEmpty();
+  renderSlowWait();
   if (action === "edit") {
     input.value = input.value ? `${item.body}\n${input.value}` : item.body;
     if (item.preview && !deleted.has(item.replyTo)) setReply(item.preview);
@@ -647,7 +727,7 @@ function onItemAction(item, action) {
   pump();
 }
 
-// ---- reply, react, delete ---------------------------------------------------------------
+// ---- reply, react, delete, pin ----------------------------------------------------------
 
 function setReply(target) {
   replyTo = target;
@@ -689,6 +769,31 @@ async function remove(id) {
   else say(`The message was not deleted: ${ack.error.message}`);
 }
 
+// Staff pin a message for everyone (or unpin it); `status` says if it did not work.
+async function pin(messageId, b, status) {
+  if (!ready) {
+    status.replaceChildren(make("span", "error", "You are offline; try again once the connection is back."));
+    return;
+  }
+  if (b.dataset.busy) return;
+  const unpinning = messageId === null;
+  // aria-disabled rather than disabled while in flight, so keyboard focus stays put.
+  b.dataset.busy = "1";
+  b.setAttribute("aria-disabled", "true");
+  status.replaceChildren();
+  const ack = await request("pin_message", { session_id: sessionId, message_id: messageId });
+  delete b.dataset.busy;
+  b.removeAttribute("aria-disabled");
+  if (!ack.ok) {
+    const error = make("span", "error", `Not ${unpinning ? "unpinned" : "pinned"}: ${ack.error.message}`);
+    error.setAttribute("role", "alert");
+    status.replaceChildren(error);
+    return;
+  }
+  applyRoom(ack.room);
+  say(unpinning ? "Unpinned." : "Pinned for everyone.");
+}
+
 list.addEventListener("click", (event) => {
   const b = event.target.closest("button[data-action]");
   if (!b) return;
@@ -704,14 +809,19 @@ list.addEventListener("click", (event) => {
   if (!entry) return;
   if (action === "reply") {
     const { message } = entry;
-    const excerpt = [...message.body].slice(0, EXCERPT).join("");
-    setReply({ id, author: message.author.name, excerpt });
+    setReply({ id, author: message.author.name, excerpt: [...message.body].slice(0, EXCERPT).join("") });
     input.focus();
   } else if (action === "react") {
     react(li, id, b);
   } else if (action === "delete") {
     remove(id);
+  } else if (action === "pin") {
+    pin(isPinned(id) ? null : id, b, li.querySelector(".msg-status"));
   }
+});
+
+unpinButton.addEventListener("click", () => {
+  if (room && room.pinned) pin(null, unpinButton, pinnedStatus);
 });
 
 // ---- the composer -----------------------------------------------------------------------
@@ -746,6 +856,12 @@ $("cancel-reply").addEventListener("click", () => {
   setReply(null);
   input.focus();
 });
+answerSelect.addEventListener("change", () => {
+  answerChoice = answerSelect.value;
+});
+filterSelect.addEventListener("change", () => {
+  applyFilter(filterSelect.value);
+});
 loadEarlierButton.addEventListener("click", loadEarlier);
 new IntersectionObserver((entries) => {
   if (entries.some((e) => e.isIntersecting)) loadEarlier();
@@ -755,18 +871,115 @@ window.addEventListener("beforeunload", (event) => {
   if (outbox.length) event.preventDefault();
 });
 
-// ---- state, countdown, presence ---------------------------------------------------------
+// ---- prompts: the current question, answering, filtering --------------------------------
 
-function duration(ms) {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const days = Math.floor(total / 86400);
-  const hours = Math.floor((total % 86400) / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = total % 60;
-  if (days) return `${days} d ${hours} h`;
-  if (hours) return `${hours} h ${minutes} min`;
-  return `${minutes}:${String(seconds).padStart(2, "0")}`;
+function option(value, text) {
+  const o = document.createElement("option");
+  o.value = value;
+  o.textContent = text;
+  return o;
 }
+
+// Replace a select's options only when they changed, so an open list is left alone.
+function setOptions(select, options, value) {
+  const key = JSON.stringify(options);
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    select.replaceChildren(...options.map(([v, t]) => option(v, t)));
+  }
+  if (select.value !== value) select.value = value;
+}
+
+function renderAnswering() {
+  const prompts = postedPrompts();
+  const current = room && room.current_prompt;
+  answering.hidden = prompts.length === 0 && !current;
+  // A chosen prompt that becomes current is followed from then on, like "current".
+  if (answerChoice !== "current" && answerChoice !== "none") {
+    const stillPosted = prompts.some((p) => String(p.id) === answerChoice);
+    if (!stillPosted || (current && String(current.id) === answerChoice)) answerChoice = "current";
+  }
+  const options = [];
+  if (current) options.push(["current", `Q${current.number} (current)`]);
+  for (const p of prompts) {
+    if (!current || p.id !== current.id) options.push([String(p.id), `Q${p.number}: ${p.body}`]);
+  }
+  options.push(["none", "Not an answer (general chat)"]);
+  setOptions(answerSelect, options, answerChoice === "current" && !current ? "none" : answerChoice);
+}
+
+function markMatch(li) {
+  li.classList.toggle("match", !filterId || li.dataset.prompt === filterId);
+}
+
+function renderFilterOptions() {
+  const prompts = postedPrompts();
+  chatTools.hidden = prompts.length === 0;
+  const options = [["", "All messages"]];
+  for (const p of prompts) options.push([String(p.id), `Q${p.number} and its answers`]);
+  setOptions(filterSelect, options, filterId);
+}
+
+// Show one prompt and its answers (a class on the list hides the rest), or everything.
+async function applyFilter(value) {
+  filterId = value;
+  list.classList.toggle("filtering", Boolean(filterId));
+  for (const li of list.children) markMatch(li);
+  updateEmpty();
+  log.scrollTop = log.scrollHeight;
+  if (!filterId) {
+    say("Showing all messages.");
+    return;
+  }
+  const p = promptById(Number(filterId));
+  const name = p ? `Q${p.number}` : "the question";
+  if (moreBefore) {
+    say(`Loading earlier messages so that no answer to ${name} is missed…`);
+    await loadAllEarlier();
+    if (filterId !== value) return;
+    log.scrollTop = log.scrollHeight;
+  }
+  const n = list.querySelectorAll(".msg.match").length;
+  say(`Showing ${name} and its answers: ${n} ${n === 1 ? "message" : "messages"}.`);
+}
+
+function renderQuestion() {
+  const current = room && room.current_prompt;
+  questionBanner.hidden = !current;
+  if (!current) return;
+  setText(questionText, `Q${current.number}: ${current.body}`);
+  renderQuestionClock();
+}
+
+function renderQuestionClock() {
+  const current = room && room.current_prompt;
+  if (!current || !current.ends_at) {
+    setText(questionTime, "");
+    return;
+  }
+  const left = Date.parse(current.ends_at) - (Date.now() + clockOffset);
+  const over = left <= 0;
+  questionTime.classList.toggle("over", over);
+  setText(questionTime, over ? "Time's up" : `${duration(left)} left`);
+}
+
+function renderPinned() {
+  const message = room && room.pinned;
+  pinnedBanner.hidden = !message;
+  unpinButton.hidden = !staff;
+  if (!message) {
+    pinnedMessage.replaceChildren();
+    pinnedMessage.dataset.id = "";
+    pinnedStatus.replaceChildren();
+    return;
+  }
+  if (pinnedMessage.dataset.id !== String(message.id)) {
+    pinnedMessage.dataset.id = String(message.id);
+    pinnedMessage.replaceChildren(buildMeta(message), buildBody(message.body));
+  }
+}
+
+// ---- state, countdown, presence, controls -----------------------------------------------
 
 function renderCountdown() {
   const now = Date.now() + clockOffset;
@@ -781,7 +994,13 @@ function renderCountdown() {
   countdown.textContent = text;
 }
 
-// What the chat allows in this state: writing in lobby and live, reading always.
+function tick() {
+  renderCountdown();
+  renderQuestionClock();
+  renderSlowWait();
+}
+
+// What the chat allows: writing in lobby and live unless locked (for members), reading always.
 function applyRoomState() {
   const s = state.state;
   const open = OPEN_STATES.has(s);
@@ -797,12 +1016,33 @@ function applyRoomState() {
     notice.hidden = true;
     notice.textContent = "";
     composer.hidden = false;
-    input.disabled = !open;
-    sendButton.disabled = !open;
-    composerNote.hidden = open;
-    composerNote.textContent = open
-      ? ""
-      : `The room opens at ${formatLocal(new Date(state.lobby_opens_at))}. You can write here from then.`;
+    const locked = Boolean(room && room.locked);
+    const can = writable();
+    const hadFocus = document.activeElement === input || document.activeElement === sendButton;
+    input.disabled = !can;
+    sendButton.disabled = !can;
+    answerSelect.disabled = !can;
+    let note = "";
+    if (!open) {
+      note = `The room opens at ${formatLocal(new Date(state.lobby_opens_at))}. You can write here from then.`;
+    } else if (!can) {
+      note = PAUSED;
+    }
+    setText(composerNote, note);
+    composerNote.hidden = !note;
+    // Focus must not vanish with the textarea it was in: put it on the note that says why.
+    if (hadFocus && !can) composerNote.focus();
+
+    const info = [];
+    if (open && locked && staff) info.push("The room is locked: members can read but not write. You can still write.");
+    const seconds = room ? room.slow_mode_seconds : 0;
+    if (seconds) {
+      info.push(staff
+        ? `Slow mode is on for members: one message every ${seconds} seconds.`
+        : `Slow mode: one message every ${seconds} seconds.`);
+    }
+    setText(roomInfo, info.join(" "));
+    roomInfo.hidden = info.length === 0;
   }
   for (const entry of shown.values()) syncActions(entry.li);
   for (const item of outbox) if (item.error) showItemStatus(item);
@@ -818,8 +1058,31 @@ function applyState(next) {
   }
   applyRoomState();
   renderCountdown();
+  panel.applyState(next);
   // Members may download the transcript once the session has ended.
   if (next.state === "ended") document.getElementById("transcript-links").hidden = false;
+}
+
+// The room's controls changed (or we joined): the question, the pin, lock and slow mode.
+function applyRoom(next) {
+  if (!next || next.session_id !== sessionId) return;
+  const wasSlow = room ? room.slow_mode_seconds : 0;
+  room = next;
+  if (next.server_time) clockOffset = Date.parse(next.server_time) - Date.now();
+  renderQuestion();
+  renderPinned();
+  renderAnswering();
+  renderFilterOptions();
+  applyRoomState();
+  panel.applyRoom(next);
+  // Slow mode turned off (or shortened) while the outbox waits: try again now.
+  if (slowWait && next.slow_mode_seconds < wasSlow) {
+    slowWait = null;
+    renderSlowWait();
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    pump();
+  }
 }
 
 function applyPresence(p) {
@@ -843,6 +1106,17 @@ const OFFLINE_WITH_OUTBOX =
 const socket = io({ transports: ["websocket", "polling"] });
 window.chatSocket = socket; // tests drop and restore the connection through it
 
+const panel = createStaffPanel({
+  sessionId,
+  request,
+  online: () => ready,
+  slot: $("staff-panel-slot"),
+  template: $("staff-panel-template"),
+  onRoom: applyRoom,
+  onState: applyState,
+  onLeave: () => log.focus(),
+});
+
 socket.on("connect", () => {
   generation += 1;
   ready = false;
@@ -863,6 +1137,7 @@ socket.on("connect_error", (err) => {
 });
 socket.on("state", applyState);
 socket.on("presence", applyPresence);
+socket.on("room", applyRoom);
 socket.on("message", (message) => {
   if (!message || message.session_id !== sessionId) return;
   const before = lastSeenId;
@@ -881,8 +1156,15 @@ socket.on("reactions", (event) => {
 socket.on("message_deleted", (event) => {
   if (event && event.session_id === sessionId) markDeleted(event.message_id);
 });
+socket.on("run_sheet", (sheet) => panel.applyRunSheet(sheet));
+socket.on("backstage_message", (note) => panel.addNote(note));
+// A facilitator was added or removed: join again (as after a reconnect) to learn our role,
+// so the panel appears or goes away without a reload.
+socket.on("roles_changed", (event) => {
+  if (event && event.session_id === sessionId && socket.connected) join();
+});
 
 applyRoomState();
 updateCounter();
 renderCountdown();
-setInterval(renderCountdown, 1000);
+setInterval(tick, 1000);
