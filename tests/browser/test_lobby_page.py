@@ -82,6 +82,7 @@ def test_lobby_turns_live_for_everyone_without_reloading(
         expect(trainee.locator("#countdown")).to_contain_text("Ends in")
         assert trainee.evaluate("() => window.__notReloaded") is True
 
+        organiser.once("dialog", lambda dialog: dialog.accept())  # it asks first
         organiser.get_by_role("button", name="End session").click()
         expect(trainee.get_by_role("status").filter(has_text="ended")).to_have_text(
             "This session has ended"

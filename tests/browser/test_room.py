@@ -194,6 +194,7 @@ def test_ending_the_session_makes_the_room_read_only(open_room: Callable) -> Non
     expect(ben.get_by_label("Your message")).to_be_editable()
     ben.evaluate("() => (window.__notReloaded = true)")
 
+    olu.once("dialog", lambda dialog: dialog.accept())  # "End the session for everyone now?"
     olu.get_by_role("button", name="End session").click()
 
     expect(ben.get_by_text("This session has ended. The room is read-only.")).to_be_visible()
