@@ -1,13 +1,29 @@
-"""What a person does in the browser: sign in, open a session's room."""
+"""What a person does in the browser: sign in, open a session's room, write in it.
+
+Also a little setup that has no page of its own yet in these tests: prompts on a run sheet
+and a long history, written straight into the live server's database through the services.
+"""
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
+from chat.models import Prompt
+from chat.services import accounts, messages, prompts, schedule
 from tests.conftest import LiveServer
 from tests.helpers import PASSWORD
+
+# Wide enough that a session starting in a minute is open for chat.
+LOBBY_MINUTES = 60
 
 
 def sign_in(context: Any, server: LiveServer, email: str) -> Any:
@@ -24,3 +40,88 @@ def sign_in(context: Any, server: LiveServer, email: str) -> Any:
 def create_user(server: LiveServer, email: str, name: str, *extra: str) -> None:
     made = server.flask("users", "create", email, "--name", name, *extra, stdin=PASSWORD + "\n")
     assert made.returncode == 0, made.stderr
+
+
+def register_users(server: LiveServer, *people: tuple[str, str, str, bool]) -> None:
+    """Accounts as (email, name, pronouns, organiser), made in one go (faster than the CLI)."""
+    with database(server) as db:
+        for email, name, pronouns, organiser in people:
+            form = accounts.Registration(email, name, PASSWORD, pronouns)
+            accounts.register(db, form, datetime.now(UTC), organiser=organiser)
+
+
+def create_session(server: LiveServer, title: str, *facilitators: str) -> int:
+    """A session starting in a minute: its lobby is open, so people can already chat."""
+    starts = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
+    args = ["--title", title, "--starts-at", starts.isoformat(), "--duration-minutes", "60"]
+    for email in facilitators:
+        args += ["--facilitator", email]
+    made = server.flask("sessions", "create", *args)
+    assert made.returncode == 0, made.stderr
+    return int(json.loads(made.stdout)["id"])
+
+
+@contextmanager
+def database(server: LiveServer) -> Iterator[Session]:
+    """A session on the live server's own database file."""
+    engine = create_engine(server.env["DATABASE_URL"])
+    try:
+        with Session(engine) as db:
+            yield db
+    finally:
+        engine.dispose()
+
+
+def add_prompts(server: LiveServer, session_id: int, bodies: Sequence[str]) -> None:
+    """Put prompts on the session's run sheet, as a facilitator does on its page."""
+    with database(server) as db:
+        found = schedule.get_session(db, session_id)
+        actor = accounts.first_organiser(db)
+        prompts.add_prompts(db, actor, found, list(bodies), 10, datetime.now(UTC))
+
+
+def seed_messages(
+    server: LiveServer,
+    session_id: int,
+    email: str,
+    bodies: Sequence[str],
+    answering: str | None = None,
+) -> None:
+    """Store messages by `email`, answering the posted prompt whose text is `answering`."""
+    with database(server) as db:
+        found = schedule.get_session(db, session_id)
+        author = accounts.user_by_email(db, email)
+        answer_to = None
+        if answering is not None:
+            answer_to = db.scalar(
+                select(Prompt.id).where(Prompt.session_id == session_id, Prompt.body == answering)
+            )
+            assert answer_to is not None, answering
+        for body in bodies:
+            messages.send_message(
+                db,
+                author,
+                found,
+                body,
+                str(uuid.uuid4()),
+                None,
+                datetime.now(UTC),
+                LOBBY_MINUTES,
+                answer_to,
+            )
+
+
+def messages_in(page: Any) -> Any:
+    """The chat's messages as a person sees them (hidden ones are left out)."""
+    return page.get_by_role("log", name="Chat").get_by_role("listitem")
+
+
+def message(page: Any, text: str) -> Any:
+    return messages_in(page).filter(has=page.locator(".msg-body", has_text=text))
+
+
+def send(page: Any, text: str) -> None:
+    box = page.get_by_label("Your message")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")
