@@ -1,0 +1,120 @@
+"""Screenshots of the room for docs/screenshots/: a member and a facilitator, desktop and phone.
+
+Not a test (pytest does not collect it). Run it from the project root:
+
+    .venv/bin/python -m tests.browser.take_screenshots
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+from tests.browser.helpers import (
+    add_prompts,
+    create_session,
+    message,
+    register_users,
+    send,
+    sign_in,
+)
+from tests.conftest import ROOT, LiveServer
+
+OUT = ROOT / "docs" / "screenshots"
+MAYA, OLU, ANA, BEN = "maya@example.org", "olu@example.org", "ana@example.org", "ben@example.org"
+PROMPTS = [
+    "What first drew you to this work, and has that changed during training?",
+    "What does an ending with a client stir up in you?",
+    "How do you prepare a client, and yourself, for the last session?",
+    "What helps you let go once the work is over?",
+]
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LiveServer(Path(tmp)).start()
+        try:
+            register_users(
+                server,
+                (OLU, "Olu Adeyemi", "he/him", True),
+                (MAYA, "Dr Maya Okafor", "she/her", False),
+                (ANA, "Ana", "she/her", False),
+                (BEN, "Ben", "", False),
+            )
+            session_id = create_session(server, "Working with endings", MAYA)
+            add_prompts(server, session_id, PROMPTS)
+            shoot(server, session_id)
+        finally:
+            server.stop()
+
+
+def shoot(server: LiveServer, session_id: int) -> None:
+    path = chromium_path()
+    assert path, "Chromium is not installed"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        url = f"{server.url}/sessions/{session_id}"
+
+        def open_as(email: str, **options: object) -> object:
+            context = browser.new_context(timezone_id="Europe/London", locale="en-GB", **options)
+            page = sign_in(context, server, email)
+            page.goto(url)
+            expect(page.locator("#connection")).to_have_text("")
+            return page
+
+        maya = open_as(MAYA, viewport=DESKTOP)
+        olu = open_as(OLU, viewport=DESKTOP)
+        ana = open_as(ANA, viewport=DESKTOP)
+        ben = open_as(BEN, viewport=DESKTOP)
+        panel = maya.get_by_role("region", name="Facilitator panel")
+
+        send(maya, "Welcome, everyone. Take a moment to arrive; we start in a minute.")
+        send(ben, "Hello from Glasgow! Second year of my diploma.")
+        panel.get_by_role("button", name="Post next").click()
+        expect(message(ana, PROMPTS[0])).to_be_visible()
+        send(ana, "Curiosity about people, mostly. Now it is more about staying with not knowing.")
+        send(ben, "A placement in a hospice, and it has changed a lot since.")
+        message(maya, "Curiosity about people").get_by_role("button", name="Pin").click()
+        panel.get_by_label("Announcement").fill(
+            "Please keep client details out of the chat: no names, places or dates."
+        )
+        panel.get_by_role("button", name="Post announcement").click()
+        panel.get_by_role("button", name="Post next").click()
+        expect(message(ana, PROMPTS[1])).to_be_visible()
+        send(ana, "Old losses, if I am honest. Supervision helps.")
+        panel.get_by_label("Slow mode (members)").select_option("30")
+        expect(ana.get_by_text("Slow mode: one message every 30 seconds.")).to_be_visible()
+        backstage = olu.get_by_role("region", name=re.compile(r"^Backstage"))
+        backstage.get_by_label("Note to the team").fill(
+            "Ben mentioned a hospice placement; I'll keep an eye out."
+        )
+        backstage.get_by_role("button", name="Send note").click()
+        expect(maya.get_by_text("I'll keep an eye out.")).to_be_visible()
+
+        chat_heading = maya.get_by_role("heading", name="Chat", exact=True)
+        chat_heading.evaluate("(node) => node.scrollIntoView()")
+        maya.screenshot(path=OUT / "room-facilitator.png")
+        ana.screenshot(path=OUT / "room-member.png", full_page=True)
+
+        for email, name in ((MAYA, "facilitator"), (ANA, "member")):
+            phone = open_as(email, viewport=PHONE, is_mobile=True)
+            phone.locator("#chat").scroll_into_view_if_needed()
+            phone.screenshot(path=OUT / f"room-{name}-phone.png", full_page=True)
+
+        # a paused room, as a member on a phone sees it
+        panel.get_by_role("button", name="Lock room").click()
+        expect(phone.get_by_label("Your message")).to_be_disabled()
+        phone.locator("#composer").evaluate("(node) => node.scrollIntoView({block: 'end'})")
+        phone.screenshot(path=OUT / "room-member-locked-phone.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
