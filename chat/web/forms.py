@@ -100,14 +100,6 @@ class SessionForm(FlaskForm):
     cancelled = BooleanField("Cancelled")
 
 
-class ExtendForm(FlaskForm):
-    """Extend a running session."""
-
-    minutes = IntegerField(
-        "Minutes", default=10, validators=[InputRequired("Enter minutes."), NumberRange(1, 120)]
-    )
-
-
 class ActionForm(FlaskForm):
     """A button that only needs CSRF protection."""
 

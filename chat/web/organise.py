@@ -1,4 +1,4 @@
-"""Organiser pages: series, sessions, and the room's state overrides. 403 for others."""
+"""Organiser pages: series and sessions. 403 for everyone else."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from chat.errors import ChatError, ValidationError
+from chat.errors import ValidationError
 from chat.extensions import db
 from chat.models import ChatSession
 from chat.realtime.broadcast import broadcast
 from chat.services import clock, rooms, schedule
 from chat.web.common import lobby_minutes, now, organiser_required, render_form, show_errors
-from chat.web.forms import ActionForm, ExtendForm, GenerateForm, SeriesForm, SessionForm
+from chat.web.forms import GenerateForm, SeriesForm, SessionForm
 
 bp = Blueprint("organise", __name__, url_prefix="/organise")
 
@@ -144,35 +144,3 @@ def edit_session(session_id: int) -> tuple[str, int] | Response:
             flash("Session saved.", "success")
             return redirect(url_for("schedule.lobby", session_id=session.id))
     return render_form("organise/session_form.html", form, session=session)
-
-
-@bp.post("/sessions/<int:session_id>/<any(open, extend, end):action>")
-@organiser_required
-def steer(session_id: int, action: str) -> Response:
-    """Open early, extend or end a session; everyone on its page sees the change."""
-    session = schedule.get_session(db.session, session_id)
-    form = ExtendForm() if action == "extend" else ActionForm()
-    if not form.validate_on_submit():
-        problems = [msg for messages in form.errors.values() for msg in messages]
-        flash(problems[0] if problems else "Please try again.", "error")
-        return redirect(url_for("schedule.lobby", session_id=session.id))
-    try:
-        if action == "open":
-            events = rooms.open_now(db.session, current_user, session, now(), lobby_minutes())
-        elif action == "extend":
-            minutes = form.minutes.data or 0
-            events = rooms.extend(
-                db.session, current_user, session, minutes, now(), lobby_minutes()
-            )
-        else:
-            events = rooms.end_now(db.session, current_user, session, now(), lobby_minutes())
-    except ChatError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        broadcast(events)
-        flash(
-            {"open": "The room is open.", "extend": "Extended.", "end": "Session ended."}[action],
-            "success",
-        )
-    return redirect(url_for("schedule.lobby", session_id=session.id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import func, select
 
 from chat.extensions import db
 from chat.models import ChatSession, Series, User
-from chat.services import rooms
 from tests.helpers import Clock, make_user
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,9 +36,6 @@ ORGANISER_PAGES = [
     ("post", "/organise/sessions/new"),
     ("get", "/organise/sessions/{session}/edit"),
     ("post", "/organise/sessions/{session}/edit"),
-    ("post", "/organise/sessions/{session}/open"),
-    ("post", "/organise/sessions/{session}/extend"),
-    ("post", "/organise/sessions/{session}/end"),
 ]
 
 
@@ -202,33 +197,6 @@ def test_edit_topic_time_and_cancel(
     assert session.duration_minutes == 90 and session.revision == 1
 
 
-def test_open_extend_and_end(
-    client: FlaskClient, signed_in_organiser: User, existing: dict[str, int], clock: Clock, auth
-) -> None:
-    auth.login(signed_in_organiser.email)
-    sid = existing["session"]
-    session = db.session.get(ChatSession, sid)
-    assert session is not None
-    clock.now = session.starts_at - timedelta(minutes=5)
-    client.post(f"/organise/sessions/{sid}/open")
-    db.session.refresh(session)
-    assert rooms.derive_state(session, clock.now, 15) == "live"
-    refused = client.post(
-        f"/organise/sessions/{sid}/extend", data={"minutes": "500"}, follow_redirects=True
-    )
-    assert "Number must be between 1 and 120." in refused.get_data(as_text=True)
-    client.post(f"/organise/sessions/{sid}/extend", data={"minutes": "15"})
-    db.session.refresh(session)
-    assert session.extra_minutes == 15
-    ended = client.post(f"/organise/sessions/{sid}/end", follow_redirects=True)
-    assert "Session ended." in ended.get_data(as_text=True)
-    db.session.refresh(session)
-    assert rooms.derive_state(session, clock.now, 15) == "ended"
-    again = client.post(f"/organise/sessions/{sid}/end", follow_redirects=True)
-    assert "Only a session in its lobby or live can be ended." in again.get_data(as_text=True)
-
-
 def test_unknown_ids_are_404(client: FlaskClient, signed_in_organiser: User) -> None:
     assert client.get("/organise/series/999").status_code == 404
     assert client.get("/organise/sessions/999/edit").status_code == 404
-    assert client.post("/organise/sessions/999/end").status_code == 404

@@ -246,3 +246,21 @@ def test_staff_get_the_run_sheet_and_hear_it_change(
     assert ack["run_sheet"]["next_id"] == sheet[1].id
     assert received(staff, "run_sheet")[-1]["prompts"][0]["skipped"] is True
     assert received(someone, "run_sheet") == []
+
+
+def test_a_facilitator_opens_early_extends_and_ends_their_session(
+    joined, guest: User, room: ChatSession, clock: Clock
+) -> None:
+    clock.now = room.starts_at - timedelta(minutes=5)
+    staff = joined(guest)
+    opened = staff.emit("open_room", {"session_id": room.id}, callback=True)
+    assert opened["state"]["state"] == "live"
+    assert opened["state"]["starts_at"] == clock.now.isoformat()
+    again = staff.emit("open_room", {"session_id": room.id}, callback=True)
+    assert again["error"]["code"] == "conflict"
+    extended = staff.emit("extend_session", {"session_id": room.id, "minutes": 15}, callback=True)
+    assert extended["state"]["ends_at"] == (room.starts_at + timedelta(minutes=75)).isoformat()
+    ended = staff.emit("end_session", {"session_id": room.id}, callback=True)
+    assert ended["state"]["state"] == "ended"
+    twice = staff.emit("end_session", {"session_id": room.id}, callback=True)
+    assert twice["error"]["message"] == "Only a session in its lobby or live can be ended."

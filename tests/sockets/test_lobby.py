@@ -112,10 +112,12 @@ def test_state_changes_reach_the_page(
     assert clock_task.tick(app) == 1
     assert [s["state"] for s in events(watcher, "state")] == ["lobby"]
     assert clock_task.tick(app) == 0
-    signed_in(app, organiser).post(f"/organise/sessions/{session.id}/open")
+    steering = socket_client(signed_in(app, organiser))
+    steering.emit("join", {"session_id": session.id}, callback=True)
+    assert steering.emit("open_room", {"session_id": session.id}, callback=True)["ok"]
     (live,) = events(watcher, "state")
     assert live["state"] == "live" and live["starts_at"] == clock.now.isoformat()
-    signed_in(app, organiser).post(f"/organise/sessions/{session.id}/end")
+    assert steering.emit("end_session", {"session_id": session.id}, callback=True)["ok"]
     assert [s["state"] for s in events(watcher, "state")] == ["ended"]
 
 
