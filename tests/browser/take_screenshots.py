@@ -1,4 +1,5 @@
-"""Screenshots of the room for docs/screenshots/: a member and a facilitator, desktop and phone.
+"""Screenshots for docs/screenshots/: the room for a member and a facilitator, desktop and
+phone; the run sheet; the facilitators page.
 
 Not a test (pytest does not collect it). Run it from the project root:
 
@@ -113,6 +114,12 @@ def shoot(server: LiveServer, session_id: int) -> None:
         expect(phone.get_by_label("Your message")).to_be_disabled()
         phone.locator("#composer").evaluate("(node) => node.scrollIntoView({block: 'end'})")
         phone.screenshot(path=OUT / "room-member-locked-phone.png")
+
+        # where the facilitator prepares, and where the organiser invites
+        maya.goto(f"{url}/run-sheet")
+        maya.screenshot(path=OUT / "run-sheet.png", full_page=True)
+        olu.goto(f"{server.url}/organise/sessions/{session_id}/facilitators")
+        olu.screenshot(path=OUT / "facilitators.png", full_page=True)
         browser.close()
 
 
