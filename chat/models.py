@@ -175,6 +175,13 @@ class ChatSession(Base):
     # Bumped by every change of the current prompt; steering compares and swaps it,
     # so a click and the auto-advance clock (in any process) cannot both post.
     prompt_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # With pre-moderation, members' new questions wait as `pending` until approved.
+    questions_premoderated: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
+    # Bumped by each new question: the UPDATE queues askers in one session on this row,
+    # so the per-member limits hold even for two tabs asking at the same moment.
+    question_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     series: Mapped[Series | None] = relationship(back_populates="sessions")
     facilitators: Mapped[list[User]] = relationship(
@@ -301,3 +308,49 @@ class BackstageMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     author: Mapped[User] = relationship()
+
+
+QUESTION_STATUSES = ("pending", "open", "spotlit", "answered", "dismissed", "merged")
+
+
+class Question(Base):
+    """A question in a session's queue; votes are rows in `question_votes`, counted."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("session_id", "author_id", "client_id", name="uq_questions_client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(36))
+    body: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    # Set when a facilitator edited the wording: the author is shown that it was edited.
+    edited_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL"), nullable=True
+    )
+    from_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a seq
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    author: Mapped[User] = relationship()
+
+
+class QuestionVote(Base):
+    """One member's upvote of one question: the primary key makes it count once."""
+
+    __tablename__ = "question_votes"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
