@@ -15,6 +15,7 @@ from chat.extensions import csrf, db, login_manager, socketio
 # Handlers must be declared before the first socketio.init_app(): Flask-SocketIO keeps
 # the ones declared while it is unbound and re-applies them to every app's server.
 from chat.realtime import handlers as _socket_handlers  # noqa: F401
+from chat.realtime import queue as _queue_handlers  # noqa: F401
 from chat.realtime import steering as _steering_handlers  # noqa: F401
 from chat.wsgi import without_websocket_compression
 

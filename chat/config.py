@@ -69,6 +69,7 @@ def from_environment(
         "CHAT_LOBBY_MINUTES": _int(env, "CHAT_LOBBY_MINUTES", 15),
         "CHAT_CLOCK_SECONDS": _int(env, "CHAT_CLOCK_SECONDS", 1),
         "CHAT_CLOCK_ENABLED": True,
+        "CHAT_MAX_OPEN_QUESTIONS": _int(env, "CHAT_MAX_OPEN_QUESTIONS", 3),
         "CHAT_CALENDAR_DOMAIN": env.get("CHAT_CALENDAR_DOMAIN", "traineetalk.live"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

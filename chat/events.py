@@ -82,3 +82,21 @@ class StaffChanged(RoomEvent):
     """
 
     name: ClassVar[str] = "roles_changed"
+
+
+@dataclass(frozen=True)
+class QuestionChanged(RoomEvent):
+    """A question was asked, voted on, edited, moderated, merged or withdrawn.
+
+    Who may see what differs, so the event carries one body per audience: `payload`
+    for the session's staff, `public` for members (None while only its author and staff
+    may see it), and `author_id` whose sockets hear `payload` even when not public, with
+    the asker's name kept out if anonymous (see services/questions.py). `was_public`
+    tells members to drop a question they can no longer see.
+    """
+
+    name: ClassVar[str] = "question"
+    public: dict[str, Any] | None = None
+    author_id: int = 0
+    author_view: dict[str, Any] | None = None
+    was_public: bool = False

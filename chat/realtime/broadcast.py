@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chat.events import RoomEvent, StaffChanged, StaffEvent
+from chat.events import QuestionChanged, RoomEvent, StaffChanged, StaffEvent
 from chat.extensions import socketio
 
 
@@ -18,9 +18,30 @@ def audience(session_id: int, staff: bool) -> str:
     return f"{room_name(session_id)}:{'staff' if staff else 'members'}"
 
 
+def user_room(user_id: int) -> str:
+    """Every socket of one user, whichever session page it is on."""
+    return f"user:{user_id}"
+
+
+def _question(event: QuestionChanged) -> None:
+    """Staff see every question with its asker; members what is public; the asker theirs."""
+    session_id = event.session_id
+    socketio.emit(event.name, event.payload, to=audience(session_id, staff=True))
+    if event.public is not None:
+        socketio.emit(event.name, event.public, to=audience(session_id, staff=False))
+    elif event.was_public:
+        gone = {"session_id": session_id, "id": event.payload["id"]}
+        socketio.emit("question_removed", gone, to=audience(session_id, staff=False))
+    if event.author_view is not None:
+        socketio.emit(event.name, event.author_view, to=user_room(event.author_id))
+
+
 def broadcast(events: Iterable[RoomEvent]) -> None:
     """Emit each event to the sockets of the session that may hear it."""
     for event in events:
+        if isinstance(event, QuestionChanged):
+            _question(event)
+            continue
         if isinstance(event, StaffEvent):
             socketio.emit(event.name, event.payload, to=audience(event.session_id, staff=True))
             continue

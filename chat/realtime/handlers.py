@@ -15,10 +15,10 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from chat.errors import ChatError
 from chat.extensions import db, socketio
 from chat.realtime import context
-from chat.realtime.broadcast import audience, broadcast, room_name
+from chat.realtime.broadcast import audience, broadcast, room_name, user_room
 from chat.realtime.clock import ensure_started
 from chat.realtime.presence import presence
-from chat.services import accounts, controls, messages, prompts, roles, schedule
+from chat.services import accounts, controls, messages, prompts, questions, roles, schedule
 from chat.services import rooms as room_state
 from chat.services.validation import (
     optional_int,
@@ -49,6 +49,7 @@ def on_connect(auth: Any = None) -> None:
     if user is None:
         raise ConnectionRefusedError({"code": "unauthenticated", "message": "Sign in first."})
     session[context.SOCKET_USER] = user.id
+    join_room(user_room(user.id))  # questions only their asker may see reach every tab
     ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
@@ -81,6 +82,7 @@ def on_join(data: Any) -> dict[str, Any]:
         "run_sheet": prompts.run_sheet_payload(found) if staff else None,
         "backstage": controls.backstage(db.session, user, found) if staff else None,
         "rehearsal": found.rehearsal_of_id is not None,
+        "queue": questions.queue(db.session, found, user),
         **history,
         "deleted_ids": messages.deleted_ids(db.session, found),
         "my_reactions": messages.my_reactions(db.session, found, user),
