@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,15 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from chat import create_app
 from chat.extensions import db, socketio
 from chat.migrate import upgrade
 from chat.realtime.presence import presence
 from chat.services import accounts
-from tests.helpers import PASSWORD, Clock, make_user
+from tests.helpers import PASSWORD, Clock, make_user, missing_service
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +40,32 @@ def quick_password_hashing() -> Iterator[None]:
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     yield
     accounts._hasher = production
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CHAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database with every migration applied, dropped afterwards."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"traineetalk_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        missing_service(f"PostgreSQL at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

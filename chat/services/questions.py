@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from chat.errors import ChatError, NotFound, RateLimited
+from chat.errors import ChatError, Forbidden, NotFound, RateLimited
 from chat.events import QuestionChanged, RoomEvent
 from chat.models import ChatSession, Question, QuestionVote, User
 from chat.services import controls, messages, rooms
@@ -279,7 +279,7 @@ def edit(
     staff = is_staff(actor, session)
     if not staff:
         if question.author_id != actor.id:
-            raise ChatError("You can only edit your own questions.", "forbidden")
+            raise Forbidden("You can only edit your own questions.")
         if question.status not in ACTIVE:
             raise ChatError("This question can no longer be edited.", "conflict")
     elif question.status == "merged":
@@ -299,7 +299,7 @@ def withdraw(db: Session, actor: User, session: ChatSession, question_id: int) -
     require_view(actor, session)
     question = _get(db, session, question_id, actor)
     if question.author_id != actor.id:
-        raise ChatError("You can only withdraw your own questions.", "forbidden")
+        raise Forbidden("You can only withdraw your own questions.")
     if question.status not in ACTIVE:
         raise ChatError("This question can no longer be withdrawn.", "conflict")
     was_public = question.status in PUBLIC
