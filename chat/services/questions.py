@@ -7,6 +7,7 @@ derived from them, so concurrent votes count exactly in any number of processes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,7 +167,7 @@ def _check_limits(
         )
     last = db.scalar(select(func.max(Question.created_at)).where(theirs))
     if last is not None and now - last < ASK_INTERVAL:
-        wait = int((ASK_INTERVAL - (now - last)).total_seconds()) + 1
+        wait = math.ceil((ASK_INTERVAL - (now - last)).total_seconds())
         raise RateLimited("One question every 30 seconds, please.", retry_after=wait)
 
 

@@ -86,7 +86,7 @@ def test_members_wait_30_seconds_between_questions_and_keep_three_waiting(
     first = ask(dbs, member, room, now=start)
     with pytest.raises(RateLimited) as soon:
         ask(dbs, member, room, now=start + timedelta(seconds=20))
-    assert soon.value.retry_after == 11
+    assert soon.value.retry_after == 10
     ask(dbs, member, room, now=start + timedelta(seconds=30))
     ask(dbs, member, room, now=start + timedelta(seconds=60))
     with pytest.raises(ChatError) as full:
