@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from chat.errors import Forbidden
 from chat.models import REACTIONS, ChatSession, Message, User
-from chat.services import clock, roles, rooms
+from chat.services import clock, questions, roles, rooms
 
 FORMAT_VERSION = 2
 EXCERPT = 80
@@ -101,6 +101,27 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class QuestionEntry:
+    """One question of the queue as exported: anonymous askers stay anonymous."""
+
+    id: int
+    status: str
+    body: str
+    asked_by: str  # the asker's name, or "Anonymous"
+    anonymous: bool
+    votes: int
+    edited: bool
+    merged_into: int | None
+    created_at: datetime  # in the session's zone
+    answered_at: datetime | None
+
+    @property
+    def time(self) -> str:
+        """When it was asked, like "19:55" (in the session's zone)."""
+        return f"{self.created_at:%H:%M}"
+
+
+@dataclass(frozen=True)
 class SessionInfo:
     """The session a transcript belongs to; times are in its own zone."""
 
@@ -130,6 +151,7 @@ class Transcript:
     session: SessionInfo
     entries: tuple[Entry, ...]
     generated_at: datetime  # in the session's zone
+    questions: tuple[QuestionEntry, ...] = ()
 
     @property
     def generated_when(self) -> str:
@@ -238,7 +260,31 @@ def build(
         state=rooms.derive_state(session, now, lobby_minutes),
     )
     entries = tuple(_entry(message, session, visible, zone) for message in rows)
-    return Transcript(info, entries, now.astimezone(zone))
+    return Transcript(info, entries, now.astimezone(zone), _questions(db, session, zone))
+
+
+# The queue's section lists what was discussed first, then what waited or was set aside.
+QUESTION_ORDER = ("spotlit", "answered", "open", "pending", "dismissed", "merged")
+
+
+def _questions(db: Session, session: ChatSession, zone: ZoneInfo) -> tuple[QuestionEntry, ...]:
+    entries = [
+        QuestionEntry(
+            id=q.id,
+            status=q.status,
+            body=q.body,
+            asked_by="Anonymous" if q.anonymous else q.author.display_name,
+            anonymous=q.anonymous,
+            votes=votes,
+            edited=q.edited_by_staff,
+            merged_into=q.merged_into_id,
+            created_at=q.created_at.astimezone(zone),
+            answered_at=q.answered_at.astimezone(zone) if q.answered_at else None,
+        )
+        for q, votes in questions.for_transcript(db, session)
+    ]
+    entries.sort(key=lambda e: (QUESTION_ORDER.index(e.status), -e.votes, e.id))
+    return tuple(entries)
 
 
 def _md(text: str) -> str:
@@ -291,6 +337,27 @@ def _markdown_entry(entry: Entry) -> list[str]:
     return lines
 
 
+def _question_note(question: QuestionEntry) -> str:
+    votes = f"{question.votes} vote{'' if question.votes == 1 else 's'}"
+    notes = [question.status, votes]
+    if question.merged_into is not None:
+        notes.append(f"merged into question {question.merged_into}")
+    if question.edited:
+        notes.append("edited by a facilitator")
+    return " · ".join(notes)
+
+
+def _markdown_questions(transcript: Transcript) -> list[str]:
+    lines = ["---", "", "## Question queue", ""]
+    for q in transcript.questions:
+        who = _md(q.asked_by)
+        lines += [f"- **Question {q.id}** ({_question_note(q)}), {who} at {q.time}:"]
+        lines += [f"  {_md(line)}" for line in q.body.split("\n")]
+    if not transcript.questions:
+        lines.append("*No questions.*")
+    return [*lines, ""]
+
+
 def to_markdown(transcript: Transcript) -> str:
     """The transcript as Markdown; every piece of user text is escaped, never markup."""
     lines = [*_markdown_header(transcript), "", "---", ""]
@@ -298,6 +365,7 @@ def to_markdown(transcript: Transcript) -> str:
         lines += _markdown_entry(entry)
     if not transcript.entries:
         lines += ["*No messages.*", ""]
+    lines += _markdown_questions(transcript)
     return "\n".join(lines)
 
 
@@ -342,7 +410,52 @@ def to_json(transcript: Transcript) -> dict[str, Any]:
             "state": info.state,
         },
         "messages": [_entry_json(entry) for entry in transcript.entries],
+        "questions": [_question_json(q) for q in transcript.questions],
     }
+
+
+def _question_json(question: QuestionEntry) -> dict[str, Any]:
+    return {
+        "id": question.id,
+        "status": question.status,
+        "body": question.body,
+        "asked_by": question.asked_by,
+        "anonymous": question.anonymous,
+        "votes": question.votes,
+        "edited": question.edited,
+        "merged_into": question.merged_into,
+        "created_at": _iso(question.created_at),
+        "answered_at": _iso(question.answered_at) if question.answered_at else None,
+    }
+
+
+QUESTION_CSV_COLUMNS = (
+    "id",
+    "status",
+    "votes",
+    "asked_by",
+    "anonymous",
+    "body",
+    "edited",
+    "merged_into",
+    "created_at",
+    "answered_at",
+)
+
+
+def questions_to_csv(transcript: Transcript) -> str:
+    """The question queue, one row per question, as `to_csv` writes messages."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=QUESTION_CSV_COLUMNS)
+    writer.writeheader()
+    for q in transcript.questions:
+        row = _question_json(q)
+        row["anonymous"] = "yes" if q.anonymous else "no"
+        row["edited"] = "yes" if q.edited else "no"
+        row["merged_into"] = q.merged_into if q.merged_into is not None else ""
+        row["answered_at"] = row["answered_at"] or ""
+        writer.writerow(row)
+    return out.getvalue()
 
 
 def _csv_row(entry: Entry) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Session transcripts as downloads: Markdown, print-friendly HTML, JSON and CSV."""
+"""Session transcripts as downloads: Markdown, print-friendly HTML, JSON and CSV, and the
+question queue as CSV."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ DOWNLOADS = {
 }
 
 
+QUESTIONS_CSV = Download(transcripts.questions_to_csv, "text/csv; charset=utf-8", "attachment")
+
+
 @bp.get("/sessions/<int:session_id>/transcript.<fmt>")
 @login_required
 def transcript(session_id: int, fmt: str) -> Response:
@@ -53,9 +57,20 @@ def transcript(session_id: int, fmt: str) -> Response:
     download = DOWNLOADS.get(fmt)
     if download is None:
         abort(404, f"Transcripts come as {', '.join('.' + name for name in DOWNLOADS)}.")
+    return _serve(session_id, download, f"transcript.{fmt}")
+
+
+@bp.get("/sessions/<int:session_id>/questions.csv")
+@login_required
+def questions_csv(session_id: int) -> Response:
+    """The question queue as CSV, with the same permissions as the transcript."""
+    return _serve(session_id, QUESTIONS_CSV, "questions.csv")
+
+
+def _serve(session_id: int, download: Download, name: str) -> Response:
     session = schedule.get_session(db.session, session_id)
     data = transcripts.build(db.session, current_user, session, now(), lobby_minutes())
-    filename = f"traineetalk-session-{session.id}-transcript.{fmt}"
+    filename = f"traineetalk-session-{session.id}-{name}"
     return Response(
         download.render(data),
         content_type=download.content_type,

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from chat.extensions import db
 from chat.models import ChatSession, User
-from chat.services import messages, schedule
+from chat.services import messages, questions, schedule
 from tests.helpers import START, Clock, make_user
 
 LOBBY = 15
@@ -96,6 +96,10 @@ def download(client: FlaskClient, auth: Any, user: User, session: ChatSession, f
         ("member", "/sessions/{id}/transcript.html", 59, 403),
         ("member", "/sessions/{id}/transcript.html", 60, 200),
         ("member", "/sessions/{id}/transcript.md", 90, 200),
+        ("member", "/sessions/{id}/questions.csv", 30, 403),
+        ("member", "/sessions/{id}/questions.csv", 90, 200),
+        ("facilitator", "/sessions/{id}/questions.csv", 30, 200),
+        ("anonymous", "/sessions/{id}/questions.csv", 90, 302),
         ("anonymous", "/sessions/{id}/transcript.md", 90, 302),
         ("organiser", "/sessions/999/transcript.md", 90, 404),
         ("member", "/sessions/999/transcript.md", 90, 404),
@@ -234,3 +238,33 @@ def test_the_room_page_links_transcripts_for_whoever_may_download(
     page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
     assert 'id="transcript-links">' in page
     assert client.get(f"/sessions/{session.id}/transcript.csv").status_code == 200
+
+
+def test_the_question_queue_is_exported_and_anonymous_askers_stay_anonymous(
+    client: FlaskClient, auth: Any, session: ChatSession, facilitator: User, member: User,
+    clock: Clock,
+) -> None:  # fmt: skip
+    asked = [
+        questions.ask(db.session, member, session, body, anonymous, str(uuid4()), at(session, m),
+                      15)[0]["id"]
+        for body, anonymous, m in [("Who holds the therapist at the end?", True, 1),
+                                   ("How long should an ending take?", False, 2)]
+    ]  # fmt: skip
+    questions.vote(db.session, facilitator, session, asked[1], True, at(session, 3), 15)
+    questions.moderate(db.session, facilitator, session, asked[1], "answer", at(session, 4))
+    clock.now = at(session, 90)
+    auth.login(facilitator.email)  # staff know who asked, but the export does not say
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/sessions/{session.id}/questions.csv")
+                                           .get_data(as_text=True))))  # fmt: skip
+    assert [(r["status"], r["votes"], r["asked_by"]) for r in rows] == [
+        ("answered", "1", "Tam Trainee"),
+        ("open", "0", "Anonymous"),
+    ]
+    document = client.get(f"/sessions/{session.id}/transcript.json").get_json()
+    jsonschema.validate(document, SCHEMA)
+    assert [q["asked_by"] for q in document["questions"]] == ["Tam Trainee", "Anonymous"]
+    for fmt in ("md", "html"):
+        text = client.get(f"/sessions/{session.id}/transcript.{fmt}").get_data(as_text=True)
+        section = text.split("Question queue", 1)[1]
+        assert "Who holds the therapist at the end?" in section and "Anonymous" in section
+        assert section.count("Tam Trainee") == 1  # the question asked openly, only
