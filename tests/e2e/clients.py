@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import socketio
 
 from tests.conftest import LiveServer
+from tests.helpers import PASSWORD
 
 
 class Member:
@@ -63,3 +66,27 @@ def wait_until(predicate, what: str, server: LiveServer) -> None:
             return
         done.wait(0.1)
     raise AssertionError(f"gave up waiting for {what}\n{server.output()[-3000:]}")
+
+
+def register(server: LiveServer, *people: tuple[str, str]) -> dict[str, str]:
+    """Create users (email, name) through the CLI; return an API token per name."""
+    tokens = {}
+    for email, name in people:
+        made = server.flask("users", "create", email, "--name", name, stdin=PASSWORD + "\n")
+        assert made.returncode == 0, made.stderr
+        tokens[name] = server.flask("users", "token", email).stdout.strip()
+    return tokens
+
+
+def create_session(server: LiveServer, facilitator_email: str) -> int:
+    """An organiser and a session starting in a minute (its lobby is open) facilitated by
+    `facilitator_email`; returns the session id."""
+    organiser = ["users", "create", "o@example.org", "--name", "Org", "--organiser"]
+    assert server.flask(*organiser, stdin=PASSWORD + "\n").returncode == 0
+    starts = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    made = server.flask(
+        "sessions", "create", "--title", "Endings", "--starts-at", starts,
+        "--duration-minutes", "60", "--facilitator", facilitator_email,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return int(json.loads(made.stdout)["id"])

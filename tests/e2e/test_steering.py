@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,8 +13,7 @@ from chat.extensions import make_engine
 from chat.models import ChatSession, User
 from chat.services import prompts
 from tests.conftest import LiveServer
-from tests.e2e.clients import Member, wait_until
-from tests.helpers import PASSWORD
+from tests.e2e.clients import Member, create_session, register, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -22,20 +21,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def steered_room(live_server: LiveServer) -> dict[str, Any]:
     """A session in its lobby, facilitated by Fay, with a two-prompt run sheet; tokens by name."""
-    tokens = {}
-    for email, name in [("fay@example.org", "Fay"), ("tam@example.org", "Tam")]:
-        made = live_server.flask("users", "create", email, "--name", name, stdin=PASSWORD + "\n")
-        assert made.returncode == 0, made.stderr
-        tokens[name] = live_server.flask("users", "token", email).stdout.strip()
-    organiser = ["users", "create", "o@example.org", "--name", "Org", "--organiser"]
-    assert live_server.flask(*organiser, stdin=PASSWORD + "\n").returncode == 0
-    starts = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()  # lobby: open to talk
-    made = live_server.flask(
-        "sessions", "create", "--title", "Endings", "--starts-at", starts,
-        "--duration-minutes", "60", "--facilitator", "fay@example.org",
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    session_id = json.loads(made.stdout)["id"]
+    tokens = register(live_server, ("fay@example.org", "Fay"), ("tam@example.org", "Tam"))
+    session_id = create_session(live_server, "fay@example.org")
     # Prepare the run sheet through the service, on the server's own database file.
     engine = make_engine(live_server.env["DATABASE_URL"])
     with Session(engine) as db:
