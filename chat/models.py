@@ -176,9 +176,7 @@ class ChatSession(Base):
     # so a click and the auto-advance clock (in any process) cannot both post.
     prompt_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # With pre-moderation, members' new questions wait as `pending` until approved.
-    questions_premoderated: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0"
-    )
+    questions_premoderated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Bumped by each new question: the UPDATE queues askers in one session on this row,
     # so the per-member limits hold even for two tabs asking at the same moment.
     question_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
