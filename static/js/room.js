@@ -4,6 +4,7 @@
 // textContent and text nodes (links through createElement("a")), never as HTML.
 import { formatLocal } from "./local-time.js";
 import { button, duration, make, newClientId, renderBody, setTime } from "./common.js";
+import { createQuestions } from "./questions.js";
 import { createStaffPanel } from "./staff-panel.js";
 
 const MAX_BODY = 2000;
@@ -218,6 +219,9 @@ function buildActions(message) {
   const pin = button("Pin", "chip pin-button", "pin");
   pin.hidden = true;
   bar.append(pin);
+  const toQuestion = button("Make a question", "chip to-question-button", "to-question");
+  toQuestion.hidden = true;
+  bar.append(toQuestion);
   const del = button("Delete", "chip delete-button", "delete");
   del.hidden = !(message.author.id === me.id || staff);
   bar.append(del);
@@ -295,6 +299,9 @@ function syncActions(li) {
   const pin = li.querySelector(".pin-button");
   pin.hidden = !staff || !stored;
   setText(pin, stored && isPinned(Number(li.dataset.id)) ? "Unpin" : "Pin");
+  // Staff turn a member's chat message into a question for the queue.
+  const plain = !li.classList.contains("msg-prompt") && !li.classList.contains("msg-announcement");
+  li.querySelector(".to-question-button").hidden = !staff || !stored || !plain;
 }
 
 // ---- the list: stored messages in id order, then the unsent ones ------------------------
@@ -467,6 +474,7 @@ async function joined(ack, gen) {
   connection.textContent = "";
   rehearsalBanner.hidden = !ack.rehearsal;
   panel.sync(staff, ack);
+  questions.sync(ack.queue, staff);
   applyState(ack.state);
   applyRoom(ack.room);
   applyPresence(ack.presence);
@@ -817,8 +825,29 @@ list.addEventListener("click", (event) => {
     remove(id);
   } else if (action === "pin") {
     pin(isPinned(id) ? null : id, b, li.querySelector(".msg-status"));
+  } else if (action === "to-question") {
+    makeQuestion(id, b, li.querySelector(".msg-status"));
   }
 });
+
+// Staff turn a chat message into a question in the queue, with one click.
+async function makeQuestion(messageId, b, status) {
+  if (!ready) {
+    status.replaceChildren(make("span", "error", "You are offline; try again once the connection is back."));
+    return;
+  }
+  if (b.dataset.busy) return;
+  b.dataset.busy = "1";
+  b.setAttribute("aria-disabled", "true");
+  status.replaceChildren();
+  const result = await questions.fromMessage(messageId);
+  delete b.dataset.busy;
+  b.removeAttribute("aria-disabled");
+  const span = make("span", result.ok ? "msg-done" : "error", result.text);
+  if (!result.ok) span.setAttribute("role", "alert");
+  status.replaceChildren(span);
+  if (result.ok) say(result.text);
+}
 
 unpinButton.addEventListener("click", () => {
   if (room && room.pinned) pin(null, unpinButton, pinnedStatus);
@@ -1059,6 +1088,7 @@ function applyState(next) {
   applyRoomState();
   renderCountdown();
   panel.applyState(next);
+  questions.applyState(next);
   // Members may download the transcript once the session has ended.
   if (next.state === "ended") document.getElementById("transcript-links").hidden = false;
 }
@@ -1075,6 +1105,7 @@ function applyRoom(next) {
   renderFilterOptions();
   applyRoomState();
   panel.applyRoom(next);
+  questions.applyRoom(next);
   // Slow mode turned off (or shortened) while the outbox waits: try again now.
   if (slowWait && next.slow_mode_seconds < wasSlow) {
     slowWait = null;
@@ -1116,6 +1147,7 @@ const panel = createStaffPanel({
   onState: applyState,
   onLeave: () => log.focus(),
 });
+const questions = createQuestions({ sessionId, request, online: () => ready, me });
 
 socket.on("connect", () => {
   generation += 1;
@@ -1157,6 +1189,8 @@ socket.on("message_deleted", (event) => {
   if (event && event.session_id === sessionId) markDeleted(event.message_id);
 });
 socket.on("run_sheet", (sheet) => panel.applyRunSheet(sheet));
+socket.on("question", (question) => questions.upsert(question));
+socket.on("question_removed", (event) => questions.remove(event));
 socket.on("backstage_message", (note) => panel.addNote(note));
 // A facilitator was added or removed: join again (as after a reconnect) to learn our role,
 // so the panel appears or goes away without a reload.
@@ -1167,4 +1201,6 @@ socket.on("roles_changed", (event) => {
 applyRoomState();
 updateCounter();
 renderCountdown();
+questions.applyState(state);
+questions.init();
 setInterval(tick, 1000);
