@@ -50,9 +50,13 @@ def register_users(server: LiveServer, *people: tuple[str, str, str, bool]) -> N
             accounts.register(db, form, datetime.now(UTC), organiser=organiser)
 
 
-def create_session(server: LiveServer, title: str, *facilitators: str) -> int:
-    """A session starting in a minute: its lobby is open, so people can already chat."""
-    starts = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
+def create_session(
+    server: LiveServer, title: str, *facilitators: str, starts_in: timedelta = timedelta(minutes=1)
+) -> int:
+    """A session starting in a minute: its lobby is open, so people can already chat.
+
+    With a later `starts_in` (beyond the lobby), it is still only scheduled."""
+    starts = (datetime.now(UTC) + starts_in).replace(microsecond=0)
     args = ["--title", title, "--starts-at", starts.isoformat(), "--duration-minutes", "60"]
     for email in facilitators:
         args += ["--facilitator", email]
