@@ -1,5 +1,5 @@
 """Screenshots for docs/screenshots/: the room for a member and a facilitator, desktop and
-phone; the run sheet; the facilitators page.
+phone; the questions from the room for both; the run sheet; the facilitators page.
 
 Not a test (pytest does not collect it). Run it from the project root:
 
@@ -27,6 +27,7 @@ from tests.conftest import ROOT, LiveServer
 
 OUT = ROOT / "docs" / "screenshots"
 MAYA, OLU, ANA, BEN = "maya@example.org", "olu@example.org", "ana@example.org", "ben@example.org"
+CAL, DEE = "cal@example.org", "dee@example.org"
 PROMPTS = [
     "What first drew you to this work, and has that changed during training?",
     "What does an ending with a client stir up in you?",
@@ -48,6 +49,8 @@ def main() -> None:
                 (MAYA, "Dr Maya Okafor", "she/her", False),
                 (ANA, "Ana", "she/her", False),
                 (BEN, "Ben", "", False),
+                (CAL, "Cal", "they/them", False),
+                (DEE, "Dee", "", False),
             )
             session_id = create_session(server, "Working with endings", MAYA)
             add_prompts(server, session_id, PROMPTS)
@@ -109,6 +112,40 @@ def shoot(server: LiveServer, session_id: int) -> None:
             phone.locator("#chat").scroll_into_view_if_needed()
             phone.screenshot(path=OUT / f"room-{name}-phone.png", full_page=True)
 
+        # questions from the room: asked, upvoted, one being discussed, one waiting
+        cal = open_as(CAL, viewport=DESKTOP)
+        asked = [
+            (ana, "How do you end with a client who keeps cancelling?", True),
+            (ben, "Do you give clients something to take away from the last session?", False),
+            (cal, "What if the ending is forced by the placement finishing?", False),
+        ]
+        for page, text, anonymous in asked:
+            box = page.get_by_label("Your question")
+            box.fill(text)
+            if anonymous:
+                page.get_by_label("Ask anonymously").check()
+            page.get_by_role("button", name="Ask", exact=True).click()
+            expect(box).to_have_value("")
+        for page, text in ((ben, asked[0][1]), (cal, asked[0][1]), (ana, asked[2][1])):
+            queue_item(page, text).get_by_role("button", name="Upvote").click()
+        queue_item(maya, asked[1][1]).get_by_role("button", name="Spotlight").click()
+        expect(ana.get_by_role("region", name="Now discussing")).to_be_visible()
+        queue_item(maya, asked[1][1]).get_by_role("button", name="Mark answered").click()
+        queue_item(maya, asked[2][1]).get_by_role("button", name="Spotlight").click()
+        maya.get_by_label("Pre-moderate questions").check()
+        dee = open_as(DEE, viewport=DESKTOP)
+        dee.get_by_label("Your question").fill("Is it ever right to extend past the agreed ending?")
+        dee.get_by_role("button", name="Ask", exact=True).click()
+        expect(queue_item(maya, "extend past the agreed")).to_be_visible()
+        for page, name in ((ana, "member"), (maya, "facilitator")):
+            page.locator("#questions").screenshot(path=OUT / f"questions-{name}.png")
+        for email, name in ((ANA, "member"), (MAYA, "facilitator")):
+            small = open_as(email, viewport=PHONE, is_mobile=True)
+            expect(small.get_by_role("region", name="Now discussing")).to_be_visible()
+            small.locator("#questions").screenshot(path=OUT / f"questions-{name}-phone.png")
+            small.context.close()
+        maya.get_by_label("Pre-moderate questions").uncheck()
+
         # a paused room, as a member on a phone sees it
         panel.get_by_role("button", name="Lock room").click()
         expect(phone.get_by_label("Your message")).to_be_disabled()
@@ -121,6 +158,11 @@ def shoot(server: LiveServer, session_id: int) -> None:
         olu.goto(f"{server.url}/organise/sessions/{session_id}/facilitators")
         olu.screenshot(path=OUT / "facilitators.png", full_page=True)
         browser.close()
+
+
+def queue_item(page: object, text: str) -> object:
+    """A question in the "Questions from the room" section, wherever it is listed."""
+    return page.locator("#questions .qa-item").filter(has=page.locator(".qa-body", has_text=text))
 
 
 if __name__ == "__main__":
