@@ -34,6 +34,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "dismiss": (("pending", "open", "spotlit"), "dismissed"),
     "restore": (("dismissed",), "open"),
     "spotlight": (("pending", "open", "answered"), "spotlit"),
+    "reopen": (("spotlit",), "open"),  # spotlit by mistake: back in the queue
     "answer": (("open", "spotlit"), "answered"),
 }
 
@@ -319,7 +320,7 @@ def withdraw(db: Session, actor: User, session: ChatSession, question_id: int) -
 def moderate(
     db: Session, actor: User, session: ChatSession, question_id: int, action: str, now: datetime
 ) -> list[RoomEvent]:
-    """Approve, dismiss, restore, spotlight or mark answered (staff only).
+    """Approve, dismiss, restore, spotlight, reopen or mark answered (staff only).
 
     Spotlighting puts any other spotlit question back in the open queue: one question is
     "Now discussing" at a time.

@@ -185,6 +185,7 @@ export function createQuestions({ sessionId, request, online, me }) {
       named("Approve", "approve"),
       named("Spotlight", "spotlight"),
       named("Discuss again", "spotlight-again"),
+      named("Back to the queue", "reopen"),
       named("Mark answered", "answer"),
       named("Restore", "restore"),
       named("Edit", "edit"),
@@ -274,6 +275,7 @@ export function createQuestions({ sessionId, request, online, me }) {
       approve: moderating && q.status === "pending",
       spotlight: moderating && q.status === "open",
       "spotlight-again": moderating && q.status === "answered" && ask,
+      reopen: moderating && q.status === "spotlit",
       answer: moderating && (q.status === "open" || q.status === "spotlit"),
       restore: moderating && q.status === "dismissed",
       edit: (moderating && q.status !== "merged") || (isMine && ACTIVE.has(q.status) && ask),
@@ -653,6 +655,9 @@ export function createQuestions({ sessionId, request, online, me }) {
       case "spotlight":
       case "spotlight-again":
         act(b, li, "moderate_question", { question_id: id, action: "spotlight" });
+        break;
+      case "reopen":
+        act(b, li, "moderate_question", { question_id: id, action: "reopen" }, `Back in the queue: ${words}`);
         break;
       case "answer":
         act(b, li, "moderate_question", { question_id: id, action: "answer" }, `Marked answered: ${words}`);

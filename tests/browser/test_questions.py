@@ -197,6 +197,14 @@ def test_spotlight_then_answered_for_everyone(open_room: Callable) -> None:
     expect(open_list(ben).locator(".qa-item")).to_have_count(0)
     expect(ben.locator("#qa-announcer")).to_have_text(f"Now discussing: {ASKED}")
 
+    # spotlit by mistake: back in the queue, then spotlit again
+    discussing = maya.get_by_role("region", name="Now discussing")
+    discussing.get_by_role("button", name="Back to the queue").click()
+    expect(ben.get_by_role("region", name="Now discussing")).to_be_hidden()
+    expect(open_list(ben).locator(".qa-item")).to_have_count(1)
+    question(maya, ASKED).get_by_role("button", name="Spotlight").click()
+    expect(ben.get_by_role("region", name="Now discussing")).to_be_visible()
+
     maya.get_by_role("region", name="Now discussing").get_by_role(
         "button", name="Mark answered"
     ).click()

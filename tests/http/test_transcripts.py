@@ -268,3 +268,13 @@ def test_the_question_queue_is_exported_and_anonymous_askers_stay_anonymous(
         section = text.split("Question queue", 1)[1]
         assert "Who holds the therapist at the end?" in section and "Anonymous" in section
         assert section.count("Tam Trainee") == 1  # the question asked openly, only
+
+
+def test_the_session_page_links_every_download_once_the_member_may_have_it(
+    client: FlaskClient, auth: Any, ended: ChatSession, member: User
+) -> None:
+    auth.login(member.email)
+    page = client.get(f"/sessions/{ended.id}").get_data(as_text=True)
+    for fmt in ("html", "md", "json", "csv"):
+        assert f'href="/sessions/{ended.id}/transcript.{fmt}"' in page
+    assert f'href="/sessions/{ended.id}/questions.csv"' in page

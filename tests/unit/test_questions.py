@@ -159,6 +159,9 @@ def test_dismiss_restore_spotlight_and_answer(
     questions.moderate(dbs, guest, room, first, "spotlight", live(room))
     events = questions.moderate(dbs, guest, room, second, "spotlight", live(room))
     assert (status(dbs, first), status(dbs, second)) == ("open", "spotlit")
+    questions.moderate(dbs, guest, room, second, "reopen", live(room))
+    assert status(dbs, second) == "open"
+    questions.moderate(dbs, guest, room, second, "spotlight", live(room))
     assert {e.payload["id"] for e in events} == {first, second}
     questions.moderate(dbs, guest, room, second, "answer", live(room, 20))
     assert status(dbs, second) == "answered"
