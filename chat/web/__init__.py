@@ -8,7 +8,16 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
 from chat.errors import ChatError
-from chat.web import auth, common, invitations, organise, prompts, schedule, transcripts
+from chat.web import (
+    auth,
+    common,
+    headers,
+    invitations,
+    organise,
+    prompts,
+    schedule,
+    transcripts,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(invitations.bp)
     app.register_blueprint(prompts.bp)
     common.init_app(app)
+    headers.init_app(app)
     # Invitation links are written to the log (there is no mail server), at INFO: make
     # sure INFO reaches it unless the deployment configured the level itself.
     if app.logger.level == logging.NOTSET:

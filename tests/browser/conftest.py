@@ -21,6 +21,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+# What Chromium refused under the Content-Security-Policy during the current test.
+CSP_VIOLATIONS: list[str] = []
+
+
+def _record_csp_violations(context: Any) -> Any:
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(message.text)
+
+    context.on("console", on_console)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Every browser test also checks that the pages broke none of their own policy."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
 def chromium_path() -> str | None:
     return (
         os.environ.get("CHAT_CHROMIUM")
@@ -40,5 +61,9 @@ def browser() -> Iterator[Any]:
         missing_service("playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        new_context = browser.new_context
+        browser.new_context = lambda *args, **kwargs: _record_csp_violations(
+            new_context(*args, **kwargs)
+        )
         yield browser
         browser.close()
