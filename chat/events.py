@@ -89,14 +89,18 @@ class QuestionChanged(RoomEvent):
     """A question was asked, voted on, edited, moderated, merged or withdrawn.
 
     Who may see what differs, so the event carries one body per audience: `payload`
-    for the session's staff, `public` for members (None while only its author and staff
-    may see it), and `author_id` whose sockets hear `payload` even when not public, with
-    the asker's name kept out if anonymous (see services/questions.py). `was_public`
-    tells members to drop a question they can no longer see.
+    (with the asker's name) for the session's staff and for every socket of the asker,
+    `author_id`, even while the question is not public; `public` for members (None
+    while only its asker and staff may see it; the name left out if anonymous).
+    `was_public` tells members to drop a question they can no longer see.
     """
 
     name: ClassVar[str] = "question"
     public: dict[str, Any] | None = None
     author_id: int = 0
-    author_view: dict[str, Any] | None = None
     was_public: bool = False
+
+    @property
+    def author_view(self) -> dict[str, Any]:
+        """What the asker's own sockets hear: the staff body, their name included."""
+        return self.payload

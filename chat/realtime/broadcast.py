@@ -32,8 +32,7 @@ def _question(event: QuestionChanged) -> None:
     elif event.was_public:
         gone = {"session_id": session_id, "id": event.payload["id"]}
         socketio.emit("question_removed", gone, to=audience(session_id, staff=False))
-    if event.author_view is not None:
-        socketio.emit(event.name, event.author_view, to=user_room(event.author_id))
+    socketio.emit(event.name, event.author_view, to=user_room(event.author_id))
 
 
 def broadcast(events: Iterable[RoomEvent]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat.events import RoomChanged, RoomEvent
 from chat.extensions import db, socketio
 from chat.realtime import context
 from chat.realtime.broadcast import broadcast
@@ -23,8 +24,11 @@ from chat.services.validation import (
 )
 
 
-def _room_ack(found: Any) -> dict[str, Any]:
-    return {"ok": True, "room": controls.room_payload(db.session, found, context.now())}
+def _room_ack(events: list[RoomEvent]) -> dict[str, Any]:
+    """Broadcast the events and ack with the room's controls the `room` event carries."""
+    broadcast(events)
+    room = next(event.payload for event in events if isinstance(event, RoomChanged))
+    return {"ok": True, "room": room}
 
 
 @socketio.on("post_prompt")
@@ -39,18 +43,16 @@ def on_post_prompt(data: Any) -> dict[str, Any]:
         context.now(),
         context.lobby_minutes(),
     )
-    broadcast(events)
-    return {**_room_ack(found), "message": posted}
+    return {**_room_ack(events), "message": posted}
 
 
 @socketio.on("previous_prompt")
 def on_previous_prompt(data: Any) -> dict[str, Any]:
     """Staff go back to the prompt before the current one; the room hears `room`."""
     user, found = context.joined(data)
-    broadcast(
+    return _room_ack(
         prompts.previous_prompt(db.session, user, found, context.now(), context.lobby_minutes())
     )
-    return _room_ack(found)
 
 
 @socketio.on("skip_prompt")
@@ -66,12 +68,11 @@ def on_extend_prompt(data: Any) -> dict[str, Any]:
     """Staff give the current prompt more minutes; the room hears `room`."""
     user, found = context.joined(data)
     minutes = require_int(data, "minutes")
-    broadcast(
+    return _room_ack(
         prompts.extend_prompt(
             db.session, user, found, minutes, context.now(), context.lobby_minutes()
         )
     )
-    return _room_ack(found)
 
 
 @socketio.on("set_auto_advance")
@@ -79,8 +80,7 @@ def on_set_auto_advance(data: Any) -> dict[str, Any]:
     """Staff turn auto-advance on or off; the room hears `room`."""
     user, found = context.joined(data)
     enabled = require_bool(data, "enabled")
-    broadcast(prompts.set_auto_advance(db.session, user, found, enabled, context.now()))
-    return _room_ack(found)
+    return _room_ack(prompts.set_auto_advance(db.session, user, found, enabled, context.now()))
 
 
 @socketio.on("pin_message")
@@ -88,8 +88,7 @@ def on_pin_message(data: Any) -> dict[str, Any]:
     """Staff pin a message (`message_id`) or unpin (`message_id` null); the room hears `room`."""
     user, found = context.joined(data)
     message_id = optional_int(data, "message_id")
-    broadcast(controls.pin(db.session, user, found, message_id, context.now()))
-    return _room_ack(found)
+    return _room_ack(controls.pin(db.session, user, found, message_id, context.now()))
 
 
 @socketio.on("announce")
@@ -110,8 +109,7 @@ def on_set_slow_mode(data: Any) -> dict[str, Any]:
     """Staff set slow mode to `seconds` per member (0 is off); the room hears `room`."""
     user, found = context.joined(data)
     seconds = require_int(data, "seconds", minimum=0)
-    broadcast(controls.set_slow_mode(db.session, user, found, seconds, context.now()))
-    return _room_ack(found)
+    return _room_ack(controls.set_slow_mode(db.session, user, found, seconds, context.now()))
 
 
 @socketio.on("set_locked")
@@ -119,8 +117,7 @@ def on_set_locked(data: Any) -> dict[str, Any]:
     """Staff lock the room (read-only for members) or unlock it; the room hears `room`."""
     user, found = context.joined(data)
     locked = require_bool(data, "locked")
-    broadcast(controls.set_locked(db.session, user, found, locked, context.now()))
-    return _room_ack(found)
+    return _room_ack(controls.set_locked(db.session, user, found, locked, context.now()))
 
 
 def _state_ack(found: Any) -> dict[str, Any]:

@@ -109,20 +109,13 @@ def announce(
     messages.require_open(session, now, lobby_minutes)
     text = messages.clean_body(body)
     earlier = messages.existing(db, session, actor, client_id)
-    if earlier is None:
-        try:
-            message = messages.store(
-                db, session, actor, text, now, kind="announcement", client_id=client_id
-            )
-            db.commit()
-        except IntegrityError:  # the same announcement resent from another connection
-            db.rollback()
-            earlier = messages.existing(db, session, actor, client_id)
-            if earlier is None:
-                raise
     if earlier is not None:
         return messages.payloads(db, session, [earlier])[0], []
-    session.last_message_id = message.seq
+    message, new = messages.store_once(
+        db, session, actor, text, client_id, now, kind="announcement"
+    )
+    if not new:
+        return messages.payloads(db, session, [message])[0], []
     body_payload = messages.payload(message, session)
     return body_payload, [MessagePosted(session.id, body_payload)]
 

@@ -17,15 +17,17 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chat.errors import ChatError, Forbidden, NotFound, ValidationError
+from chat.errors import ChatError, NotFound, ValidationError
 from chat.events import StaffChanged
 from chat.models import ChatSession, Invitation, User
 from chat.services import accounts, clock, rooms
+from chat.services.roles import require_organiser
 
 INVITATION_LIFETIME = timedelta(days=14)
 MAX_TOKEN_LENGTH = 500
 _SALT = "invitation"
 _INVALID = "This invitation link is not valid. Ask the organiser for a new one."
+ORGANISERS_ONLY = "Only organisers can manage a session's facilitators."
 
 
 class InvitationError(ChatError):
@@ -50,11 +52,6 @@ def _digest(nonce: str) -> str:
 
 def _serializer(secret_key: str | bytes) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=_SALT)
-
-
-def _require_organiser(actor: User) -> None:
-    if not actor.is_organiser:
-        raise Forbidden("Only organisers can manage a session's facilitators.")
 
 
 def _require_not_rehearsal(session: ChatSession) -> None:
@@ -96,7 +93,7 @@ def create_invitation(
     The token is shown once (only a hash of its nonce is kept). Inviting the same address
     again revokes its earlier pending link, so only the newest one works.
     """
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     address = accounts.normalise_email(email)
     if problem := accounts.email_problem(address):
         raise ValidationError({"email": problem})
@@ -264,7 +261,7 @@ def revoke_invitation(
     harmless; an invitation that was already accepted cannot be revoked (revoke the
     facilitator instead).
     """
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     invitation = get_invitation(db, invitation_id)
     if session_id is not None and invitation.session_id != session_id:
         raise NotFound("There is no such invitation.")
@@ -306,7 +303,7 @@ def add_facilitator(
     db: Session, actor: User, session: ChatSession, email: str
 ) -> list[StaffChanged]:
     """Make a registered user a co-facilitator of `session` (organisers only)."""
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     _require_not_rehearsal(session)
     address = accounts.normalise_email(email)
     if problem := accounts.email_problem(address):
@@ -331,7 +328,7 @@ def revoke_facilitator(
     Everyone in those rooms is told to re-join, so the revoked facilitator loses the
     controls at once.
     """
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     _require_not_rehearsal(session)
     if not any(f.id == user_id for f in session.facilitators):
         raise NotFound("That person does not facilitate this session.")

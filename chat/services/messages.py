@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from chat.errors import ChatError, Forbidden, NotFound, RateLimited
 from chat.events import MessageDeleted, MessagePosted, ReactionsChanged, RoomEvent
@@ -142,14 +144,19 @@ def store(
     """Add a message with the session's next id, uncommitted; the caller commits.
 
     Taking the id updates the session row, which also serialises writers to one session
-    until the caller commits: checks made after this see every earlier message.
+    until the caller commits: checks made after this see every earlier message. The same
+    statement reads back the room's lock and slow mode as they are under that lock, so
+    `session` holds current values for those checks without another query.
     """
-    seq = db.execute(
+    seq, locked, slow_mode_seconds = db.execute(
         update(ChatSession)
         .where(ChatSession.id == session.id)
         .values(last_message_id=ChatSession.last_message_id + 1)
-        .returning(ChatSession.last_message_id)
-    ).scalar_one()
+        .returning(ChatSession.last_message_id, ChatSession.locked, ChatSession.slow_mode_seconds)
+    ).one()
+    set_committed_value(session, "last_message_id", seq)
+    set_committed_value(session, "locked", locked)
+    set_committed_value(session, "slow_mode_seconds", slow_mode_seconds)
     message = Message(
         session_id=session.id,
         seq=seq,
@@ -243,28 +250,58 @@ def send_message(
         if parent is None or parent.deleted_at is not None:
             raise NotFound("The message you are replying to is not there any more.")
     prompt = answered_prompt(db, session, answer_to)
+
+    def writable(message: Message) -> None:
+        # `store` has read the controls under the session lock: a lock or slow mode set
+        # a moment ago, or this member's message from another tab, counts.
+        _require_writable(db, actor, session, message, now)
+
+    message, new = store_once(
+        db, session, actor, text, client_id, now, prompt=prompt, reply_to=reply_to, check=writable
+    )
+    if not new:
+        return payloads(db, session, [message])[0], []
+    body_payload = payload(message, session, parent)
+    return body_payload, [MessagePosted(session.id, body_payload)]
+
+
+def store_once(
+    db: Session,
+    session: ChatSession,
+    author: User,
+    text: str,
+    client_id: str,
+    now: datetime,
+    *,
+    kind: str = "message",
+    prompt: Prompt | None = None,
+    reply_to: int | None = None,
+    check: Callable[[Message], None] | None = None,
+) -> tuple[Message, bool]:
+    """Store and commit a message once per (author, client_id); True if it is new.
+
+    `check` runs after the insert has locked the session row and may refuse the message
+    (it is rolled back). If the same client_id won a race on another connection, that
+    stored message comes back instead, with False.
+    """
     try:
         message = store(
-            db, session, actor, text, now, prompt=prompt, client_id=client_id, reply_to=reply_to
-        )
-        # Re-read the controls under the session lock `store` took: a lock or slow mode
-        # set a moment ago, or this member's message from another tab, counts.
-        db.refresh(session, ["locked", "slow_mode_seconds"])
-        _require_writable(db, actor, session, message, now)
+            db, session, author, text, now, kind=kind, prompt=prompt, client_id=client_id,
+            reply_to=reply_to,
+        )  # fmt: skip
+        if check is not None:
+            check(message)
         db.commit()
     except IntegrityError:
-        # The same client_id won a race on another connection: answer with that one.
         db.rollback()
-        winner = existing(db, session, actor, client_id)
+        winner = existing(db, session, author, client_id)
         if winner is None:
             raise
-        return payloads(db, session, [winner])[0], []
+        return winner, False
     except ChatError:
         db.rollback()
         raise
-    session.last_message_id = message.seq  # keep the loaded row current without a re-select
-    body_payload = payload(message, session, parent)
-    return body_payload, [MessagePosted(session.id, body_payload)]
+    return message, True
 
 
 def _visible(session: ChatSession) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from chat.errors import ChatError, NotFound, ValidationError
 from chat.events import MessagePosted, RoomEvent, RunSheetChanged
@@ -198,9 +199,9 @@ def _swap(db: Session, session: ChatSession, **values: Any) -> None:
     if swapped.rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
         raise ChatError("Someone else has just moved the room on; look again.", "conflict")
-    session.prompt_revision = expected + 1
-    for name, value in values.items():
-        setattr(session, name, value)
+    # The row already holds these: record them as loaded, not as changes to write again.
+    for name, value in {"prompt_revision": expected + 1, **values}.items():
+        set_committed_value(session, name, value)
 
 
 def _make_current(
@@ -219,7 +220,6 @@ def _make_current(
         message = messages.store(
             db, session, author, prompt.body, now, kind="prompt", prompt=prompt
         )
-        session.last_message_id = message.seq
         posted = messages.payload(message, session)
         events.append(MessagePosted(session.id, posted))
     db.commit()

@@ -96,15 +96,17 @@ def view(question: Question, votes: int, viewer: User, staff: bool) -> dict[str,
     return _body(question, votes, show)
 
 
-def _changed(db: Session, question: Question, was_public: bool) -> QuestionChanged:
-    votes = vote_counts(db, [question.id])[question.id]
+def _changed(
+    db: Session, question: Question, was_public: bool, votes: int | None = None
+) -> QuestionChanged:
+    if votes is None:
+        votes = vote_counts(db, [question.id])[question.id]
     public = _body(question, votes, not question.anonymous) if question.status in PUBLIC else None
     return QuestionChanged(
         question.session_id,
         _body(question, votes, True),
         public=public,
         author_id=question.author_id,
-        author_view=_body(question, votes, True),
         was_public=was_public,
     )
 
@@ -234,7 +236,7 @@ def ask(
     except ChatError:
         db.rollback()
         raise
-    return view(question, 0, actor, True), [_changed(db, question, was_public=False)]
+    return view(question, 0, actor, True), [_changed(db, question, False, votes=0)]
 
 
 def vote(
@@ -268,7 +270,7 @@ def vote(
         db.rollback()
         changed = False
     count = vote_counts(db, [question.id])[question.id]
-    return count, [_changed(db, question, question.status in PUBLIC)] if changed else []
+    return count, [_changed(db, question, question.status in PUBLIC, count)] if changed else []
 
 
 def edit(
@@ -304,17 +306,18 @@ def withdraw(db: Session, actor: User, session: ChatSession, question_id: int) -
         raise Forbidden("You can only withdraw your own questions.")
     if question.status not in ACTIVE:
         raise ChatError("This question can no longer be withdrawn.", "conflict")
-    was_public = question.status in PUBLIC
-    event = _changed(db, question, was_public)
+    gone = QuestionChanged(
+        session.id,
+        {
+            **_body(question, vote_counts(db, [question.id])[question.id], True),
+            "status": "withdrawn",
+        },
+        author_id=actor.id,
+        was_public=question.status in PUBLIC,
+    )
     db.delete(question)
     db.commit()
-    gone = {**event.payload, "status": "withdrawn"}
-    return [
-        QuestionChanged(
-            session.id, gone, public=None, author_id=actor.id, author_view=gone,
-            was_public=was_public,
-        )
-    ]  # fmt: skip
+    return [gone]
 
 
 def moderate(
@@ -409,7 +412,7 @@ def from_message(
     )
     db.add(question)
     db.commit()
-    return view(question, 0, actor, True), [_changed(db, question, was_public=False)]
+    return view(question, 0, actor, True), [_changed(db, question, False, votes=0)]
 
 
 def set_premoderation(

@@ -39,3 +39,9 @@ def require_staff(user: User, session: ChatSession) -> None:
     require_view(user, session)
     if not is_staff(user, session):
         raise Forbidden("Only this session's facilitators and organisers can do that.")
+
+
+def require_organiser(actor: User, refusal: str) -> None:
+    """Organisers only: anyone else is refused with `refusal`."""
+    if not actor.is_organiser:
+        raise Forbidden(refusal)

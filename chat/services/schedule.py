@@ -9,19 +9,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from chat.errors import Forbidden, NotFound, ValidationError
+from chat.errors import NotFound, ValidationError
 from chat.events import RoomEvent, StaffChanged
 from chat.models import ChatSession, Series, User
 from chat.services import accounts, clock, rooms
+from chat.services.roles import require_organiser
 
 MAX_WEEKS = 52
 MIN_DURATION, MAX_DURATION = 10, 12 * 60
 TBA = "Topic to be announced"
-
-
-def _require_organiser(actor: User) -> None:
-    if not actor.is_organiser:
-        raise Forbidden("Only organisers can change the schedule.")
+ORGANISERS_ONLY = "Only organisers can change the schedule."
 
 
 def _check_length(errors: dict[str, str], name: str, value: str, limit: int) -> None:
@@ -43,7 +40,7 @@ class SeriesInput:
 
 def create_series(db: Session, actor: User, form: SeriesInput, now: datetime) -> Series:
     """Create a weekly series after validating every field."""
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     errors: dict[str, str] = {}
     name = form.name.strip()
     if not name:
@@ -84,7 +81,7 @@ def generate_sessions(
     db: Session, actor: User, series: Series, weeks: int, now: datetime
 ) -> list[ChatSession]:
     """Create the series' sessions for the next `weeks` weeks, skipping dates it already has."""
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValidationError({"weeks": f"Generate 1 to {MAX_WEEKS} weeks at a time."})
     tz = clock.zone(series.time_zone)
@@ -188,7 +185,7 @@ def _resolve(
 
 def create_session(db: Session, actor: User, form: SessionInput, now: datetime) -> ChatSession:
     """Create one session; a failed form leaves no rows behind."""
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     values = _resolve(db, form, now, previous_start=None)
     session = ChatSession(created_at=now, **values)
     db.add(session)
@@ -206,7 +203,7 @@ def update_session(
 ) -> list[RoomEvent]:
     """Edit a session (topic, times, facilitators, cancelled); announce a state change,
     and a change of facilitators so that every client re-joins with its current role."""
-    _require_organiser(actor)
+    require_organiser(actor, ORGANISERS_ONLY)
     values = _resolve(db, form, now, previous_start=session.starts_at)
     staff_before = {f.id for f in session.facilitators}
     for name, value in values.items():
