@@ -74,6 +74,14 @@ class BackstagePosted(StaffEvent):
 
 
 @dataclass(frozen=True)
+class UserEvent(RoomEvent):
+    """Something only one member should hear, on every tab they have open (for example
+    what a moderator did to them and why). `session_id` is 0 when no session is involved."""
+
+    user_id: int = 0
+
+
+@dataclass(frozen=True)
 class StaffChanged(RoomEvent):
     """A facilitator was added or revoked: everyone re-joins to get their current role.
 

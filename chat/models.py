@@ -265,6 +265,18 @@ class Message(Base):
     deleted_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # Why a moderator removed it (empty when its author deleted it).
+    deleted_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Set by an edit, the author's (within EDIT_WINDOW) or a moderator's edit-and-note.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    edited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # A moderator's edit says why, and the text before it is kept for the audit log.
+    moderator_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    original_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A facilitator marked it sensitive: members see it collapsed until they open it.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     prompt: Mapped[Prompt | None] = relationship()
@@ -352,3 +364,127 @@ class QuestionVote(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConductVersion(Base):
+    """One version of the community's code of conduct (Markdown); the newest is in force."""
+
+    __tablename__ = "conduct_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the version number members accept
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class ConductAcceptance(Base):
+    """A member accepted one version of the code of conduct, at a time."""
+
+    __tablename__ = "conduct_acceptances"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("conduct_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+REPORT_REASONS = ("harassment", "confidentiality", "safeguarding", "spam", "other")
+REPORT_STATUSES = ("open", "resolved", "dismissed")
+
+
+class Report(Base):
+    """A member reported a message or a question to the session's moderators.
+
+    Exactly one of `message_id` and `question_id` is set. The reporter is never shown to
+    the reported member; a safeguarding report is urgent.
+    """
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reported_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), nullable=True
+    )
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), nullable=True
+    )
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    resolution: Mapped[str] = mapped_column(String(300), default="")
+
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+    reported_user: Mapped[User] = relationship(foreign_keys=[reported_user_id])
+    message: Mapped[Message | None] = relationship()
+    question: Mapped[Question | None] = relationship()
+
+
+SANCTION_KINDS = ("mute", "remove", "ban")
+
+
+class Sanction(Base):
+    """A mute (in a session, until a time), a removal (from a session) or a ban (from the
+    community, no session). It binds until `lifted_at` is set, or a mute's `until` passes."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lifted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AuditEntry(Base):
+    """One moderation action or report resolution: who did what, to whom, when and why.
+
+    Names are copied in as they were, so the log stays readable after an account goes.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    actor_name: Mapped[str] = mapped_column(String(80))
+    subject_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    subject_name: Mapped[str] = mapped_column(String(80), default="")
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    target: Mapped[str] = mapped_column(String(200), default="")  # e.g. "message 12"
+    reason: Mapped[str] = mapped_column(String(1000), default="")

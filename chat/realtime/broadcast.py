@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chat.events import QuestionChanged, RoomEvent, StaffChanged, StaffEvent
+from chat.events import QuestionChanged, RoomEvent, StaffChanged, StaffEvent, UserEvent
 from chat.extensions import socketio
 
 
@@ -40,6 +40,9 @@ def broadcast(events: Iterable[RoomEvent]) -> None:
     for event in events:
         if isinstance(event, QuestionChanged):
             _question(event)
+            continue
+        if isinstance(event, UserEvent):
+            socketio.emit(event.name, event.payload, to=user_room(event.user_id))
             continue
         if isinstance(event, StaffEvent):
             socketio.emit(event.name, event.payload, to=audience(event.session_id, staff=True))
