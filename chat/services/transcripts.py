@@ -9,8 +9,6 @@ The JSON format is described by docs/transcript.schema.json.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from chat.errors import Forbidden
 from chat.models import REACTIONS, ChatSession, Message, User
 from chat.services import clock, questions, roles, rooms
+from chat.services.spreadsheet import write_csv
 
 FORMAT_VERSION = 2
 EXCERPT = 80
@@ -445,17 +444,16 @@ QUESTION_CSV_COLUMNS = (
 
 def questions_to_csv(transcript: Transcript) -> str:
     """The question queue, one row per question, as `to_csv` writes messages."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=QUESTION_CSV_COLUMNS)
-    writer.writeheader()
-    for q in transcript.questions:
-        row = _question_json(q)
-        row["anonymous"] = "yes" if q.anonymous else "no"
-        row["edited"] = "yes" if q.edited else "no"
-        row["merged_into"] = q.merged_into if q.merged_into is not None else ""
-        row["answered_at"] = row["answered_at"] or ""
-        writer.writerow(row)
-    return out.getvalue()
+    return write_csv(QUESTION_CSV_COLUMNS, map(_question_csv_row, transcript.questions))
+
+
+def _question_csv_row(q: QuestionEntry) -> dict[str, Any]:
+    row = _question_json(q)
+    row["anonymous"] = "yes" if q.anonymous else "no"
+    row["edited"] = "yes" if q.edited else "no"
+    row["merged_into"] = q.merged_into if q.merged_into is not None else ""
+    row["answered_at"] = row["answered_at"] or ""
+    return row
 
 
 def _csv_row(entry: Entry) -> dict[str, Any]:
@@ -478,9 +476,6 @@ def _csv_row(entry: Entry) -> dict[str, Any]:
 
 
 def to_csv(transcript: Transcript) -> str:
-    """One row per message under a header row (RFC 4180: CRLF, quoted where needed)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(_csv_row(entry) for entry in transcript.entries)
-    return out.getvalue()
+    """One row per message under a header row (RFC 4180: CRLF, quoted where needed); text
+    that a spreadsheet would run as a formula starts with ' instead."""
+    return write_csv(CSV_COLUMNS, map(_csv_row, transcript.entries))
