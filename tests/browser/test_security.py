@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import conftest
+from tests.browser import conftest, helpers
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -46,3 +46,35 @@ def test_injected_inline_script_is_refused_and_reported(
     refused = list(conftest.CSP_VIOLATIONS)
     conftest.CSP_VIOLATIONS.clear()  # expected here; any other test fails on one
     assert len(refused) >= 2 and all("script-src" in text for text in refused), refused
+
+
+def test_hostile_messages_show_as_text_and_never_run(browser: Any, live_server: LiveServer) -> None:
+    hostile = (
+        '<script>window.pwned=1</script> <img src=x onerror="window.pwned=1"> '
+        '<a href="javascript:window.pwned=1">click me</a>'
+    )
+    helpers.register_users(
+        live_server,
+        ("olu@example.org", "Olu", "", True),
+        ("ana@example.org", "Ana", "", False),
+        ("ben@example.org", '<b onmouseover="window.pwned=1">Ben</b>', "", False),
+    )
+    session_id = helpers.create_session(live_server, "Safe text")
+    pages = []
+    try:
+        for email in ("ana@example.org", "ben@example.org"):
+            context = browser.new_context()
+            page = helpers.sign_in(context, live_server, email)
+            page.goto(f"{live_server.url}/sessions/{session_id}")
+            pages.append(page)
+        ana, ben = pages
+        helpers.send(ben, hostile)
+        shown = helpers.message(ana, "click me")
+        expect(shown).to_contain_text(hostile)
+        expect(shown).to_contain_text('<b onmouseover="window.pwned=1">Ben</b>')
+        assert shown.locator("img, a[href^='javascript'], b, script").count() == 0
+        shown.hover()
+        assert ana.evaluate("() => window.pwned") is None
+    finally:
+        for page in pages:
+            page.context.close()
