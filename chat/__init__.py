@@ -10,12 +10,16 @@ from typing import Any
 from flask import Flask
 
 from chat import config as settings
+from chat import limiting, proxy
 from chat.extensions import csrf, db, login_manager, socketio
 
 # Handlers must be declared before the first socketio.init_app(): Flask-SocketIO keeps
 # the ones declared while it is unbound and re-applies them to every app's server.
+from chat.realtime import confidentiality as _confidentiality_handlers  # noqa: F401
 from chat.realtime import handlers as _socket_handlers  # noqa: F401
+from chat.realtime import moderation as _moderation_handlers  # noqa: F401
 from chat.realtime import queue as _queue_handlers  # noqa: F401
+from chat.realtime import reports as _report_handlers  # noqa: F401
 from chat.realtime import steering as _steering_handlers  # noqa: F401
 from chat.wsgi import without_websocket_compression
 
@@ -49,9 +53,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=None,  # same origin only
     )
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign,assignment]
+    limiting.init_app(app)
 
     from chat import cli, web
 
     web.init_app(app)
     cli.init_app(app)
+    proxy.init_app(app)  # last: its ProxyFix wraps every other layer
     return app

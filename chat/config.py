@@ -24,6 +24,30 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _count(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} cannot be negative, got {value}")
+    return value
+
+
+def _limits(env: dict[str, str]) -> dict[str, int]:
+    """Flood control and sign-in limits (0 switches a limit off); proxies to trust."""
+    message_limit = _count(env, "CHAT_MESSAGE_LIMIT", 5)
+    return {
+        "CHAT_MESSAGE_LIMIT": message_limit,
+        "CHAT_MESSAGE_LIMIT_SECONDS": _count(env, "CHAT_MESSAGE_LIMIT_SECONDS", 10),
+        "CHAT_MESSAGE_BURST": _count(env, "CHAT_MESSAGE_BURST", message_limit),
+        "CHAT_REPEAT_SECONDS": _count(env, "CHAT_REPEAT_SECONDS", 30),
+        "CHAT_REPORT_LIMIT": _count(env, "CHAT_REPORT_LIMIT", 10),
+        "CHAT_REPORT_LIMIT_SECONDS": _count(env, "CHAT_REPORT_LIMIT_SECONDS", 600),
+        "CHAT_SIGN_IN_ACCOUNT_LIMIT": _count(env, "CHAT_SIGN_IN_ACCOUNT_LIMIT", 5),
+        "CHAT_SIGN_IN_ADDRESS_LIMIT": _count(env, "CHAT_SIGN_IN_ADDRESS_LIMIT", 20),
+        "CHAT_SIGN_IN_LIMIT_SECONDS": _count(env, "CHAT_SIGN_IN_LIMIT_SECONDS", 900),
+        "CHAT_TRUSTED_PROXIES": _count(env, "CHAT_TRUSTED_PROXIES", 0),
+    }
+
+
 def _secret_key(env: dict[str, str], instance_path: Path, development: bool) -> str:
     """Return SECRET_KEY from the environment, or in development one kept in instance/."""
     if env.get("SECRET_KEY"):
@@ -57,6 +81,12 @@ def from_environment(
     # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants psycopg 3 spelled out.
     if database_url.startswith(("postgres://", "postgresql://")):
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    scheme = env.get("PREFERRED_URL_SCHEME") or "http"
+    # Cookies are Secure when told so, or when the site is served over HTTPS; a request
+    # that arrived over HTTPS (directly or via a trusted proxy) also gets them (chat/proxy.py).
+    secure_cookies = (
+        env.get("CHAT_SECURE_COOKIES", "0" if development else "1") == "1" or scheme == "https"
+    )
     settings = {
         "CHAT_ENV": "development" if development else "production",
         "SECRET_KEY": _secret_key(env, instance_path, development),
@@ -73,11 +103,14 @@ def from_environment(
         "CHAT_CALENDAR_DOMAIN": env.get("CHAT_CALENDAR_DOMAIN", "traineetalk.live"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("CHAT_SECURE_COOKIES", "0" if development else "1") == "1",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": scheme,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        **_limits(env),
     }
     settings.update(overrides)
     return settings

@@ -78,3 +78,37 @@ class RateLimited(ChatError):
             "ok": False,
             "error": {"code": self.code, "message": self.message, "retry_after": self.retry_after},
         }
+
+
+class AgreementRequired(Forbidden):
+    """The member has not accepted the group agreement in force (its version is in the ack)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__("Please read and accept the group agreement first.")
+        self.version = version
+
+    def as_ack(self) -> dict[str, object]:
+        """The error ack, with `agreement_version`: the version to read and accept."""
+        return {
+            "ok": False,
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "agreement_version": self.version,
+            },
+        }
+
+
+class Muted(Forbidden):
+    """A moderator muted the member in this session; the ack says until when (ISO 8601)."""
+
+    def __init__(self, message: str, until: str) -> None:
+        super().__init__(message)
+        self.until = until
+
+    def as_ack(self) -> dict[str, object]:
+        """The error ack, with `until`: when the mute ends."""
+        return {
+            "ok": False,
+            "error": {"code": self.code, "message": self.message, "until": self.until},
+        }

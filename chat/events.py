@@ -112,3 +112,51 @@ class QuestionChanged(RoomEvent):
     def author_view(self) -> dict[str, Any]:
         """What the asker's own sockets hear: the staff body, their name included."""
         return self.payload
+
+
+@dataclass(frozen=True)
+class ReportChanged(StaffEvent):
+    """A member filed a report, or staff resolved or dismissed one; the payload is the
+    report as staff see it, with its reporter."""
+
+    name: ClassVar[str] = "report"
+
+
+@dataclass(frozen=True)
+class OrganiserReport(UserEvent):
+    """As ReportChanged, for one organiser: a report about one of the session's staff
+    goes to the organisers only (never to the one it is about)."""
+
+    name: ClassVar[str] = "report"
+
+
+@dataclass(frozen=True)
+class MessageEdited(RoomEvent):
+    """A message changed after it was sent: edited, marked or unmarked sensitive, or
+    restored after a moderator removed it. The payload is the message as it is now."""
+
+    name: ClassVar[str] = "message_edited"
+
+
+@dataclass(frozen=True)
+class ModerationNotice(UserEvent):
+    """What a moderator did to one member and why, for every tab they have open."""
+
+    name: ClassVar[str] = "moderation_notice"
+
+
+@dataclass(frozen=True)
+class SanctionsChanged(StaffEvent):
+    """A member of the session was muted, removed or readmitted, or a mute was lifted:
+    the payload lists the sanctions in force there, for the staff's undo buttons."""
+
+    name: ClassVar[str] = "sanctions"
+
+
+@dataclass(frozen=True)
+class MemberRemoved(RoomEvent):
+    """A member was removed from the session or banned: every socket leaves its rooms (in
+    every process, through the message queue) and clients re-join, which the removed
+    member cannot do. The payload is `roles_changed`'s."""
+
+    name: ClassVar[str] = "roles_changed"

@@ -10,15 +10,18 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from chat import create_app
 from chat.extensions import db, socketio
@@ -68,6 +71,34 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A throwaway redis-server on a random port (no persistence), stopped afterwards."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing_service("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", str(tmp_path)]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {port}") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(10)
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file with every migration applied, copied for each test."""
@@ -82,7 +113,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(tmp_path: Path, migrated_db: Path, clock: Clock) -> Iterator[Flask]:
+def app_config() -> dict[str, Any]:
+    """Settings added to `app`'s; a test overrides this fixture (or parametrizes it)."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    tmp_path: Path, migrated_db: Path, clock: Clock, app_config: dict[str, Any]
+) -> Iterator[Flask]:
     path = tmp_path / "test.db"
     shutil.copy(migrated_db, path)
     app = create_app(
@@ -95,6 +134,7 @@ def app(tmp_path: Path, migrated_db: Path, clock: Clock) -> Iterator[Flask]:
             "CHAT_CLOCK_ENABLED": False,
             "CHAT_NOW": clock,
             "SERVER_NAME": "traineetalk.test",
+            **app_config,
         }
     )
     with app.app_context():
@@ -175,6 +215,8 @@ class LiveServer:
             "SECRET_KEY": "e2e-secret",
             "CHAT_ENV": "development",
             "PYTHONUNBUFFERED": "1",
+            # Scripted clients write faster than people; flood control has its own tests.
+            "CHAT_MESSAGE_BURST": "50",
             **(extra_env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
@@ -206,6 +248,16 @@ class LiveServer:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    @contextmanager
+    def database(self) -> Iterator[Session]:
+        """A session on this server's own database, for setup that needs no page."""
+        engine = create_engine(self.env["DATABASE_URL"])
+        try:
+            with Session(engine) as db_session:
+                yield db_session
+        finally:
+            engine.dispose()
 
     def flask(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         """Run a `flask --app app` command against this server's database."""

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chat.events import QuestionChanged, RoomEvent, StaffChanged, StaffEvent, UserEvent
+from chat.events import (
+    MemberRemoved,
+    QuestionChanged,
+    RoomEvent,
+    StaffChanged,
+    StaffEvent,
+    UserEvent,
+)
 from chat.extensions import socketio
 
 
@@ -21,6 +28,10 @@ def audience(session_id: int, staff: bool) -> str:
 def user_room(user_id: int) -> str:
     """Every socket of one user, whichever session page it is on."""
     return f"user:{user_id}"
+
+
+def _audiences(session_id: int) -> tuple[str, str]:
+    return audience(session_id, staff=True), audience(session_id, staff=False)
 
 
 def _question(event: QuestionChanged) -> None:
@@ -46,6 +57,13 @@ def broadcast(events: Iterable[RoomEvent]) -> None:
             continue
         if isinstance(event, StaffEvent):
             socketio.emit(event.name, event.payload, to=audience(event.session_id, staff=True))
+            continue
+        if isinstance(event, MemberRemoved):
+            # Everyone is asked to re-join, then every room of the session empties: the
+            # removed member's sockets stop hearing it and their re-join is refused.
+            socketio.emit(event.name, event.payload, to=room_name(event.session_id))
+            for name in (room_name(event.session_id), *_audiences(event.session_id)):
+                socketio.close_room(name)
             continue
         if isinstance(event, StaffChanged):
             # Nobody keeps staff privileges they may have lost: the staff room empties

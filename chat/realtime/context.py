@@ -12,7 +12,7 @@ from chat.errors import Forbidden, Unauthenticated
 from chat.extensions import db
 from chat.models import ChatSession, User
 from chat.realtime.broadcast import room_name
-from chat.services import roles, schedule
+from chat.services import roles, sanctions, schedule
 from chat.services.validation import require_int
 
 SOCKET_USER = "socket_user_id"
@@ -50,4 +50,6 @@ def joined(data: Any) -> tuple[User, ChatSession]:
     if room_name(found.id) not in rooms():
         raise Forbidden("Join the session before doing that.")
     roles.require_view(actor, found)
+    # A member removed or banned since joining is refused on every event (one query).
+    sanctions.require_admitted(db.session, actor, found, now())
     return actor, found

@@ -12,13 +12,26 @@ from flask import current_app, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
+from chat import limiting
 from chat.errors import ChatError
 from chat.extensions import db, socketio
-from chat.realtime import context
+from chat.realtime import confidentiality, context
 from chat.realtime.broadcast import audience, broadcast, room_name, user_room
 from chat.realtime.clock import ensure_started
 from chat.realtime.presence import presence
-from chat.services import accounts, controls, messages, prompts, questions, roles, schedule
+from chat.services import (
+    accounts,
+    conduct,
+    controls,
+    messages,
+    moderation,
+    prompts,
+    questions,
+    reports,
+    roles,
+    sanctions,
+    schedule,
+)
 from chat.services import rooms as room_state
 from chat.services.validation import (
     optional_int,
@@ -48,6 +61,9 @@ def on_connect(auth: Any = None) -> None:
         user = current_user._get_current_object()
     if user is None:
         raise ConnectionRefusedError({"code": "unauthenticated", "message": "Sign in first."})
+    ban = sanctions.active_ban(db.session, user.id, context.now())
+    if ban is not None:  # a script's token too; a browser's cookie no longer signs in
+        raise ConnectionRefusedError({"code": "forbidden", "message": sanctions.ban_message(ban)})
     session[context.SOCKET_USER] = user.id
     join_room(user_room(user.id))  # questions only their asker may see reach every tab
     ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -60,6 +76,13 @@ def on_join(data: Any) -> dict[str, Any]:
     found = schedule.get_session(db.session, require_int(data, "session_id"))
     last_seen_id = optional_int(data, "last_seen_id", minimum=0)
     roles.require_view(user, found)
+    try:
+        sanctions.require_admitted(db.session, user, found, context.now())
+    except ChatError:
+        if presence.remove(found.id, context.sid()):  # removed while here: no longer counted
+            _announce_presence(found.id)
+        raise
+    conduct.require_accepted(db.session, user)  # a changed agreement applies from the next join
     if last_seen_id is not None:
         messages.check_last_seen(found, last_seen_id)
     # Join before reading history: a message stored in between is then heard as an
@@ -81,10 +104,13 @@ def on_join(data: Any) -> dict[str, Any]:
         "room": controls.room_payload(db.session, found, moment),
         "run_sheet": prompts.run_sheet_payload(found) if staff else None,
         "backstage": controls.backstage(db.session, user, found) if staff else None,
+        "reports": reports.open_reports(db.session, found, user) if staff else None,
         "rehearsal": found.rehearsal_of_id is not None,
         "queue": questions.queue(db.session, found, user),
         **history,
         "deleted_ids": messages.deleted_ids(db.session, found),
+        "revised": messages.revised(db.session, found),
+        "sanctions": moderation.session_sanctions(db.session, found, moment) if staff else None,
         "my_reactions": messages.my_reactions(db.session, found, user),
         "reaction_counts": messages.reaction_counts(db.session, found),
         "presence": with_names if staff else count_only,
@@ -130,6 +156,7 @@ def on_send_message(data: Any) -> dict[str, Any]:
     reply_to = optional_int(data, "reply_to")
     # Absent: the current prompt; null: not an answer; an id: that posted prompt.
     answer_to = optional_int(data, "answer_to") if "answer_to" in data else messages.CURRENT
+    checked = confidentiality.checked(data)
     stored, events = messages.send_message(
         db.session,
         user,
@@ -140,9 +167,12 @@ def on_send_message(data: Any) -> dict[str, Any]:
         context.now(),
         context.lobby_minutes(),
         answer_to,
+        flood=limiting.current(),
     )
     broadcast(events)
-    return {"ok": True, "message": stored}
+    # Stored and sent either way: the guard warns, it never refuses.
+    warning = confidentiality.ack_warning(stored["body"], "message", checked)
+    return {"ok": True, "message": stored, **warning}
 
 
 @socketio.on("react")
@@ -161,10 +191,12 @@ def on_react(data: Any) -> dict[str, Any]:
 
 @socketio.on("delete_message")
 def on_delete_message(data: Any) -> dict[str, Any]:
-    """An author or a facilitator deletes a message; the room hears `message_deleted`."""
+    """An author deletes their message, or a facilitator removes one with a `reason`; the
+    room hears `message_deleted` (and the author `moderation_notice` for a removal)."""
     user, found = context.joined(data)
+    reason = require_str(data, "reason") if data.get("reason") is not None else ""
     events = messages.delete_message(
-        db.session, user, found, require_int(data, "message_id"), context.now()
+        db.session, user, found, require_int(data, "message_id"), context.now(), reason
     )
     broadcast(events)
     return {"ok": True}

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 
 from chat.extensions import db, socketio
-from chat.realtime import context
+from chat.realtime import confidentiality, context
 from chat.realtime.broadcast import broadcast
 from chat.services import questions
 from chat.services.validation import require_bool, require_int, require_str, require_uuid
@@ -23,6 +23,7 @@ def on_ask_question(data: Any) -> dict[str, Any]:
     body = require_str(data, "body")
     anonymous = require_bool(data, "anonymous")
     client_id = require_uuid(data, "client_id")
+    checked = confidentiality.checked(data)
     asked, events = questions.ask(
         db.session,
         user,
@@ -35,7 +36,8 @@ def on_ask_question(data: Any) -> dict[str, Any]:
         int(current_app.config["CHAT_MAX_OPEN_QUESTIONS"]),
     )
     broadcast(events)
-    return {"ok": True, "question": asked}
+    warning = confidentiality.ack_warning(asked["body"], "question", checked)
+    return {"ok": True, "question": asked, **warning}
 
 
 @socketio.on("vote_question")

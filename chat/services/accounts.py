@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from chat.errors import NotFound, ValidationError
 from chat.models import ApiToken, SetupToken, User
-from chat.services import clock
+from chat.services import clock, conduct
 
 MIN_PASSWORD_LENGTH = 10
 SETUP_LINK_LIFETIME = timedelta(hours=24)
@@ -217,13 +217,16 @@ def check_setup_token(db: Session, token: str, now: datetime) -> None:
 
 
 def create_first_organiser(db: Session, token: str, form: Registration, now: datetime) -> User:
-    """Use the one-time link: create the first organiser and retire the link."""
+    """Use the one-time link: create the first organiser and retire the link. A new
+    community starts with the starter group agreement, which organisers then edit."""
     row = _live_setup_token(db, token, now)
     errors = _check_registration(db, form)
     if errors:
         raise ValidationError(errors)
     row.used_at = now
-    return register(db, form, now, organiser=True)
+    user = register(db, form, now, organiser=True)
+    conduct.publish_starter(db, user, now)
+    return user
 
 
 def first_organiser(db: Session) -> User:

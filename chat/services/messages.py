@@ -11,18 +11,24 @@ import math
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chat.errors import ChatError, Forbidden, NotFound, RateLimited
-from chat.events import MessageDeleted, MessagePosted, ReactionsChanged, RoomEvent
-from chat.models import REACTIONS, ChatSession, Message, Prompt, Reaction, User
-from chat.services import rooms
+from chat.events import (
+    MessageDeleted,
+    MessagePosted,
+    ModerationNotice,
+    ReactionsChanged,
+    RoomEvent,
+)
+from chat.models import REACTIONS, AuditEntry, ChatSession, Message, Prompt, Reaction, User
+from chat.services import audit, limits, rooms, sanctions
 from chat.services.roles import author_role, is_staff, require_view
 
 MAX_BODY = 2000
@@ -35,6 +41,9 @@ OPEN_STATES = (rooms.LOBBY, rooms.LIVE)
 # What a message answers: the current prompt (the default), a posted prompt's id, or None.
 AnswerTo = int | None | Literal["current"]
 CURRENT: AnswerTo = "current"
+# How long an author may still edit or delete what they sent.
+EDIT_WINDOW = timedelta(minutes=5)
+MAX_REASON = 300
 
 
 def require_open(session: ChatSession, now: datetime, lobby_minutes: int) -> None:
@@ -64,10 +73,26 @@ def _counts(message: Message) -> dict[str, int]:
     return counts
 
 
+def removed_by_moderator(message: Message) -> bool:
+    """Deleted by someone other than its author: it stays in history as a tombstone."""
+    return message.deleted_at is not None and message.deleted_by_id != message.author_id
+
+
+def within_edit_window(message: Message, now: datetime) -> bool:
+    """True while its author may still edit or delete it."""
+    return now - message.created_at <= EDIT_WINDOW
+
+
 def payload(
     message: Message, session: ChatSession, parent: Message | None = None
 ) -> dict[str, Any]:
-    """A message as clients see it (the `message` event and history entries)."""
+    """A message as clients see it (the `message` event and history entries).
+
+    A message a moderator removed is a tombstone: its author and place are kept, so the
+    conversation around it still reads, but not its text, reactions or why it went.
+    """
+    removed = removed_by_moderator(message)
+    edited_at = message.edited_at
     preview: dict[str, Any] | None = None
     if message.reply_to is not None:
         preview = {"id": message.reply_to, "author": None, "excerpt": None, "deleted": True}
@@ -88,15 +113,20 @@ def payload(
             "pronouns": message.author.pronouns,
             "role": author_role(message.author, session),
         },
-        "body": message.body,
+        "body": "" if removed else message.body,
         "kind": message.kind,
         "prompt": None
         if message.prompt is None
         else {"id": message.prompt.id, "number": message.prompt.number},
         "reply_to": message.reply_to,
         "reply_preview": preview,
-        "reactions": _counts(message),
+        "reactions": dict.fromkeys(REACTIONS, 0) if removed else _counts(message),
         "created_at": message.created_at.isoformat(),
+        "edited": message.edited_at is not None and not removed,
+        "edited_at": edited_at.isoformat() if edited_at and not removed else None,
+        "moderator_note": "" if removed else message.moderator_note,
+        "sensitive": message.sensitive and not removed,
+        "removed": "moderator" if removed else None,
     }
 
 
@@ -230,19 +260,21 @@ def send_message(
     now: datetime,
     lobby_minutes: int,
     answer_to: AnswerTo = CURRENT,
+    flood: limits.Limiter | None = None,
 ) -> tuple[dict[str, Any], list[RoomEvent]]:
     """Store a message once per (author, client_id) and return it with its event.
 
     A resend with a client_id already stored returns the stored message and no event,
     so a client retrying after a dropped connection never makes a duplicate. While a
     prompt is current the message answers it, unless `answer_to` names another posted
-    prompt or is None.
+    prompt or is None. With a `flood` limiter, members' repeats and floods are refused.
     """
     require_view(actor, session)
     earlier = existing(db, session, actor, client_id)
     if earlier is not None:
         return payloads(db, session, [earlier])[0], []
     require_open(session, now, lobby_minutes)
+    sanctions.require_unmuted(db, actor, session, now)
     text = clean_body(body)
     parent = None
     if reply_to is not None:
@@ -255,6 +287,8 @@ def send_message(
         # `store` has read the controls under the session lock: a lock or slow mode set
         # a moment ago, or this member's message from another tab, counts.
         _require_writable(db, actor, session, message, now)
+        if flood is not None:
+            limits.check_message(db, flood, actor, session, message, now)
 
     message, new = store_once(
         db, session, actor, text, client_id, now, prompt=prompt, reply_to=reply_to, check=writable
@@ -304,6 +338,11 @@ def store_once(
     return message, True
 
 
+def _vanished() -> Any:
+    """Deleted by the author: gone from history (a moderator's removal is a tombstone)."""
+    return (Message.deleted_at.is_not(None)) & (Message.deleted_by_id == Message.author_id)
+
+
 def _visible(session: ChatSession) -> Any:
     return (
         select(Message)
@@ -312,7 +351,7 @@ def _visible(session: ChatSession) -> Any:
             selectinload(Message.reactions),
             selectinload(Message.prompt),
         )
-        .where(Message.session_id == session.id, Message.deleted_at.is_(None))
+        .where(Message.session_id == session.id, ~_vanished())
     )
 
 
@@ -345,11 +384,30 @@ def catch_up(db: Session, session: ChatSession, last_seen_id: int) -> dict[str, 
 
 
 def deleted_ids(db: Session, session: ChatSession) -> list[int]:
-    """Ids of deleted messages, so a returning client can drop ones it still shows."""
-    query = select(Message.seq).where(
-        Message.session_id == session.id, Message.deleted_at.is_not(None)
-    )
+    """Ids of messages their authors deleted, so a returning client can drop ones it
+    still shows (a moderator's removals come as tombstones in `revised`)."""
+    query = select(Message.seq).where(Message.session_id == session.id, _vanished())
     return list(db.scalars(query.order_by(Message.seq)))
+
+
+def revised(db: Session, session: ChatSession) -> list[dict[str, Any]]:
+    """Every message that changed after it was sent, as it is now: edited, sensitive,
+    removed by a moderator (a tombstone), or restored or unmarked (the audit log names
+    those), so a returning client can correct what it shows."""
+    targets = db.scalars(
+        select(AuditEntry.target).where(
+            AuditEntry.session_id == session.id, AuditEntry.target.like("message %")
+        )
+    )
+    acted = {int(t.split()[1]) for t in targets if t.split()[1:2] and t.split()[1].isdigit()}
+    changed = or_(
+        Message.edited_at.is_not(None),
+        Message.sensitive.is_(True),
+        Message.deleted_at.is_not(None),
+        Message.seq.in_(acted),
+    )
+    rows = list(db.scalars(_visible(session).where(changed).order_by(Message.seq)))
+    return payloads(db, session, rows)
 
 
 def reaction_counts(db: Session, session: ChatSession) -> dict[int, dict[str, int]]:
@@ -411,6 +469,7 @@ def react(
     require_open(session, now, lobby_minutes)
     if session.locked and not is_staff(actor, session):
         raise ChatError("The facilitator has paused the chat for now.", "room_closed")
+    sanctions.require_unmuted(db, actor, session, now)
     if kind not in REACTIONS:
         raise ChatError(f"reaction must be one of {', '.join(REACTIONS)}.", "invalid")
     message = get_message(db, session, message_id)
@@ -433,17 +492,54 @@ def react(
     return counts, [ReactionsChanged(session.id, event_body)] if changed else []
 
 
+def moderator_reason(reason: str, required: bool, what: str = "reason") -> str:
+    """A moderator's reason or note, trimmed: up to MAX_REASON characters."""
+    text = _CONTROL.sub("", reason or "").strip()
+    if required and not text:
+        raise ChatError(f"Give a {what}: the member is told it.", "invalid")
+    if len(text) > MAX_REASON:
+        raise ChatError(f"Keep the {what} to {MAX_REASON} characters or fewer.", "invalid")
+    return text
+
+
 def delete_message(
-    db: Session, actor: User, session: ChatSession, message_id: int, now: datetime
+    db: Session,
+    actor: User,
+    session: ChatSession,
+    message_id: int,
+    now: datetime,
+    reason: str = "",
 ) -> list[RoomEvent]:
-    """Authors delete their own messages; facilitators and organisers any in their room."""
+    """Authors delete their own messages within EDIT_WINDOW (staff theirs at any time):
+    they vanish. Facilitators and organisers remove anyone's: it stays as a tombstone,
+    "removed by a moderator", the author is told why, and the audit log records it.
+    """
     require_view(actor, session)
     message = get_message(db, session, message_id)
-    if message.author_id != actor.id and not is_staff(actor, session):
+    staff = is_staff(actor, session)
+    if message.author_id != actor.id and not staff:
         raise Forbidden("You can only delete your own messages.")
+    if message.author_id == actor.id and not staff and not within_edit_window(message, now):
+        raise Forbidden("You can delete a message for 5 minutes after sending it.")
+    text = moderator_reason(reason, required=False)
     message.deleted_at = now
     message.deleted_by_id = actor.id
+    body: dict[str, Any] = {"session_id": session.id, "message_id": message.seq}
+    if message.author_id == actor.id:
+        db.commit()
+        # A pinned message that is deleted is no longer pinned: `room` payloads skip
+        # it, and clients drop the pin when they hear `message_deleted` for it.
+        return [MessageDeleted(session.id, {**body, "removed_by": "author"})]
+    message.deleted_reason = text
+    audit.record(
+        db, actor, "delete_message", now, subject=message.author, session=session,
+        target=f"message {message.seq}", reason=text,
+    )  # fmt: skip
     db.commit()
-    # A pinned message that is deleted is no longer pinned: `room` payloads skip it, and
-    # clients drop the pin when they hear `message_deleted` for it.
-    return [MessageDeleted(session.id, {"session_id": session.id, "message_id": message.seq})]
+    tombstone = payloads(db, session, [message])[0]
+    notice = {"action": "delete_message", "session_id": session.id, "reason": text,
+              "message_id": message.seq}  # fmt: skip
+    return [
+        MessageDeleted(session.id, {**body, "removed_by": "moderator", "message": tombstone}),
+        ModerationNotice(session.id, notice, user_id=message.author_id),
+    ]

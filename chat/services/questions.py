@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from chat.errors import ChatError, Forbidden, NotFound, RateLimited
 from chat.events import QuestionChanged, RoomEvent
 from chat.models import ChatSession, Question, QuestionVote, User
-from chat.services import controls, messages, rooms
+from chat.services import controls, messages, rooms, sanctions
 from chat.services.roles import is_staff, require_staff, require_view
 
 MIN_BODY, MAX_BODY = 5, 500
@@ -204,6 +204,7 @@ def ask(
     if earlier is not None:
         return view(earlier, vote_counts(db, [earlier.id])[earlier.id], actor, True), []
     _require_asking(session, now, lobby_minutes)
+    sanctions.require_unmuted(db, actor, session, now)
     text = clean_question(body)
     staff = is_staff(actor, session)
     # Queue this session's askers on its row, so two tabs cannot both pass the limits.
@@ -258,6 +259,7 @@ def vote(
     if question.status == "answered":
         raise ChatError("This question has been answered; voting on it is closed.", "conflict")
     _require_asking(session, now, lobby_minutes)
+    sanctions.require_unmuted(db, actor, session, now)
     existing = db.get(QuestionVote, (question.id, actor.id))
     changed = active != (existing is not None)
     if active and existing is None:

@@ -9,8 +9,11 @@ from werkzeug.exceptions import HTTPException
 
 from chat.errors import ChatError
 from chat.web import (
+    audit,
     auth,
+    bans,
     common,
+    conduct,
     headers,
     invitations,
     organise,
@@ -25,9 +28,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(schedule.bp)
     app.register_blueprint(organise.bp)
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(bans.bp)
     app.register_blueprint(transcripts.bp)
     app.register_blueprint(invitations.bp)
     app.register_blueprint(prompts.bp)
+    app.register_blueprint(conduct.bp)
     common.init_app(app)
     headers.init_app(app)
     # Invitation links are written to the log (there is no mail server), at INFO: make

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import math
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from chat.errors import ValidationError
+from chat import limiting
+from chat.errors import RateLimited, ValidationError
 from chat.extensions import db
-from chat.services import accounts
-from chat.web.common import now, render_form, show_errors
+from chat.services import accounts, limits, sanctions
+from chat.web.common import local_next, now, render_form, show_errors
 from chat.web.forms import ActionForm, LoginForm, ProfileForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
@@ -19,11 +20,7 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(default: str) -> str:
     """Follow ?next= only to a path on this site (no open redirects)."""
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return default
+    return local_next(request.args.get("next", "")) or default
 
 
 def _registration(form: RegisterForm) -> accounts.Registration:
@@ -65,12 +62,29 @@ def login() -> tuple[str, int] | Response:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(
-                db.session, form.email.data or "", form.password.data or ""
+            user = limits.sign_in(
+                db.session,
+                limiting.current(),
+                form.email.data or "",
+                form.password.data or "",
+                request.remote_addr or "",
+                now(),
             )
+        except RateLimited as exc:
+            minutes = math.ceil(exc.retry_after / 60)
+            wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+            form.form_errors.append(f"{exc.message} Try again in {wait}.")
+            page = make_response(render_form("auth/login.html", form)[0], exc.http_status)
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         except ValidationError as exc:
             show_errors(form, exc)
         else:
+            # Told only once the password is right, so the reason stays between us.
+            ban = sanctions.active_ban(db.session, user.id, now())
+            if ban is not None:
+                form.form_errors.append(sanctions.ban_message(ban))
+                return render_form("auth/login.html", form)[0], 403
             login_user(user)
             return redirect(_safe_next(url_for("schedule.index")))
     return render_form("auth/login.html", form)

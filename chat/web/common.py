@@ -15,7 +15,7 @@ from markupsafe import Markup
 from chat.errors import ValidationError
 from chat.extensions import db, login_manager
 from chat.models import User
-from chat.services import clock, rooms
+from chat.services import clock, rooms, sanctions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,7 +80,11 @@ def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, in
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The signed-in user, unless banned since: a ban ends every existing sign-in."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or sanctions.active_ban(db.session, user.id, now()) is not None:
+        return None
+    return user
 
 
 def init_app(app: Flask) -> None:
@@ -98,3 +102,13 @@ def init_app(app: Flask) -> None:
             "profile_zone": current_user.time_zone if current_user.is_authenticated else "",
             "render_zone": viewer_zone(),
         }
+
+
+def local_next(target: str) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects: browsers read
+    `//host` and `/\\host` as another site)."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ch == "\\" or ord(ch) < 32 for ch in target):
+        return None
+    return target

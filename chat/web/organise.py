@@ -11,7 +11,7 @@ from chat.errors import ValidationError
 from chat.extensions import db
 from chat.models import ChatSession
 from chat.realtime.broadcast import broadcast
-from chat.services import clock, rooms, schedule
+from chat.services import clock, reports, rooms, schedule
 from chat.web.common import lobby_minutes, now, organiser_required, render_form, show_errors
 from chat.web.forms import GenerateForm, SeriesForm, SessionForm
 
@@ -21,11 +21,12 @@ bp = Blueprint("organise", __name__, url_prefix="/organise")
 @bp.get("/")
 @organiser_required
 def dashboard() -> str:
-    """Series and upcoming sessions at a glance."""
+    """Series, upcoming sessions and open reports at a glance."""
     return render_template(
         "organise/dashboard.html",
         series=schedule.all_series(db.session),
         upcoming=schedule.upcoming_sessions(db.session, now()),
+        open_reports=reports.open_by_session(db.session, current_user),
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from chat.errors import NotFound
 from chat.extensions import db
-from chat.services import calendar, roles, rooms, schedule, transcripts
+from chat.services import calendar, conduct, roles, rooms, schedule, transcripts
 from chat.web.common import lobby_minutes, now
+from chat.web.conduct import agreement_url
 
 bp = Blueprint("schedule", __name__)
 
@@ -60,8 +62,11 @@ def session_ics(session_id: int) -> Response:
 
 @bp.get("/sessions/<int:session_id>")
 @login_required
-def lobby(session_id: int) -> str:
-    """The session's page: details, live countdown and state, who is waiting."""
+def lobby(session_id: int) -> str | WerkzeugResponse:
+    """The session's page: details, live countdown and state, who is waiting. Someone who
+    has not accepted the group agreement in force reads it first."""
+    if not conduct.has_accepted_current(db.session, current_user):
+        return redirect(agreement_url(request.path))
     session = schedule.get_session(db.session, session_id)
     if session.rehearsal_of_id is not None:
         roles.require_view(current_user, session)  # a rehearsal is for its staff only

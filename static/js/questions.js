@@ -5,6 +5,7 @@
 // The server authorises every action; which buttons show is a convenience only.
 // User text only ever enters the page through textContent, never as HTML.
 import { button, duration, excerpt, make, newClientId, setTime } from "./common.js";
+import { createGuard } from "./confidentiality.js";
 
 const MIN_BODY = 5;
 const MAX_BODY = 500;
@@ -43,7 +44,7 @@ function icon(path) {
   return svg;
 }
 
-export function createQuestions({ sessionId, request, online, me }) {
+export function createQuestions({ sessionId, request, online, me, onReport }) {
   const $ = (id) => document.getElementById(id);
   const els = {
     announcer: $("qa-announcer"),
@@ -77,6 +78,7 @@ export function createQuestions({ sessionId, request, online, me }) {
     dismissedSummary: $("qa-dismissed-summary"),
     dismissedList: $("qa-dismissed-list"),
   };
+  const guard = createGuard({ sessionId, request, online, input: els.askInput, noun: "question" });
 
   const questions = new Map(); // id -> Q, as this person may see it
   const items = new Map(); // id -> its <li>
@@ -191,6 +193,7 @@ export function createQuestions({ sessionId, request, online, me }) {
       named("Edit", "edit"),
       named("Withdraw", "withdraw"),
       named("Dismiss", "dismiss", "qa-dismiss"),
+      named("Report", "report"),
     );
     const mergeBox = make("details", "qa-merge");
     const mergeSummary = make("summary", "", "Merge into…");
@@ -281,6 +284,7 @@ export function createQuestions({ sessionId, request, online, me }) {
       edit: (moderating && q.status !== "merged") || (isMine && ACTIVE.has(q.status) && ask),
       withdraw: isMine && ACTIVE.has(q.status) && ask,
       dismiss: moderating && ACTIVE.has(q.status),
+      report: !moderating && !isMine && q.status !== "merged",
     };
     for (const b of li.querySelectorAll(".qa-actions > button")) {
       b.hidden = !may[b.dataset.action];
@@ -469,6 +473,8 @@ export function createQuestions({ sessionId, request, online, me }) {
       setText(els.askError, OFFLINE);
       return;
     }
+    const review = await guard.review(body); // might it identify a client?
+    if (!review.send) return;
     const anonymous = els.anonymous.checked;
     if (!draft || draft.body !== body || draft.anonymous !== anonymous) {
       draft = { body, anonymous, clientId: newClientId() };
@@ -477,6 +483,7 @@ export function createQuestions({ sessionId, request, online, me }) {
     els.askButton.setAttribute("aria-disabled", "true");
     const ack = await request("ask_question", {
       session_id: sessionId, body, anonymous, client_id: draft.clientId,
+      confidentiality_checked: review.checked,
     });
     delete els.askButton.dataset.busy;
     els.askButton.removeAttribute("aria-disabled");
@@ -486,6 +493,7 @@ export function createQuestions({ sessionId, request, online, me }) {
       updateCounter();
       mine.add(ack.question.id);
       upsert(ack.question);
+      if (ack.warning) guard.warn(ack.warning);
       showStatus(els.askStatus, ack.question.status === "pending"
         ? "Thank you. Your question will appear to everyone once a facilitator approves it."
         : "Thank you. Your question is in the queue.");
@@ -673,6 +681,9 @@ export function createQuestions({ sessionId, request, online, me }) {
         break;
       case "cancel-edit":
         closeEditor(li, true);
+        break;
+      case "report":
+        onReport({ question_id: id }, "question", q.body, b);
         break;
       case "withdraw":
         if (!window.confirm("Withdraw your question? It disappears for everyone.")) return;

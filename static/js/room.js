@@ -4,7 +4,10 @@
 // textContent and text nodes (links through createElement("a")), never as HTML.
 import { formatLocal } from "./local-time.js";
 import { button, duration, make, newClientId, renderBody, setTime } from "./common.js";
+import { createGuard } from "./confidentiality.js";
+import { createModeration } from "./moderation-actions.js";
 import { createQuestions } from "./questions.js";
+import { createReports } from "./reports.js";
 import { createStaffPanel } from "./staff-panel.js";
 
 const MAX_BODY = 2000;
@@ -225,6 +228,9 @@ function buildActions(message) {
   const del = button("Delete", "chip delete-button", "delete");
   del.hidden = !(message.author.id === me.id || staff);
   bar.append(del);
+  const report = button("Report", "chip report-button", "report");
+  report.hidden = true;
+  bar.append(report);
   return bar;
 }
 
@@ -247,6 +253,7 @@ function buildMessage(message, pending) {
   li.append(buildBody(message.body));
   li.append(make("div", "msg-status"));
   li.append(buildActions(message));
+  moderation.decorate(li, message); // edited, sensitive, removed; edit and moderate buttons
   if (pending) {
     li.dataset.status = "sending";
   } else {
@@ -302,6 +309,9 @@ function syncActions(li) {
   // Staff turn a member's chat message into a question for the queue.
   const plain = !li.classList.contains("msg-prompt") && !li.classList.contains("msg-announcement");
   li.querySelector(".to-question-button").hidden = !staff || !stored || !plain;
+  // Members report what others wrote; staff moderate it directly instead.
+  li.querySelector(".report-button").hidden = staff || !stored || Number(li.dataset.authorId) === me.id;
+  moderation.sync(li);
 }
 
 // ---- the list: stored messages in id order, then the unsent ones ------------------------
@@ -415,6 +425,26 @@ function markDeleted(id) {
   updateEmpty();
 }
 
+// A message changed after it was sent (edited, marked sensitive, removed by a moderator or
+// restored): build it again in its place.
+function replaceMessage(message) {
+  if (!message || message.session_id !== sessionId) return;
+  const entry = shown.get(message.id);
+  if (!entry) return;
+  const hadFocus = entry.li.contains(document.activeElement);
+  const li = buildMessage(message, false);
+  entry.li.replaceWith(li);
+  shown.set(message.id, { message, li });
+  if (hadFocus) (li.querySelector(".msg-actions button:not([hidden])") || log).focus();
+  if (message.removed) {
+    if (replyTo && replyTo.id === message.id) setReply(null);
+    if (isPinned(message.id)) {
+      room = { ...room, pinned: null };
+      renderPinned();
+    }
+  }
+}
+
 function firstMissing(from, to) {
   for (let id = Math.max(from, 1); id < to; id++) {
     if (!shown.has(id) && !deleted.has(id)) return id;
@@ -457,6 +487,9 @@ function join() {
     if (!ack.ok) {
       if (ack.error.code === "timeout" || TRANSIENT.has(ack.error.code)) {
         join();
+      } else if (ack.error.agreement_version) {
+        // The group agreement changed (or was never accepted): read it, then come back.
+        window.location.assign(`/agreement?next=${encodeURIComponent(window.location.pathname)}`);
       } else {
         connection.textContent = `Could not join the room: ${ack.error.message}`;
       }
@@ -485,6 +518,8 @@ async function joined(ack, gen) {
   }
   const first = !joinedOnce;
   keepingScroll(() => addMany(ack.messages), first);
+  for (const message of ack.revised || []) replaceMessage(message);
+  moderation.applySanctions({ session_id: sessionId, sanctions: ack.sanctions || [] });
   if (first) {
     joinedOnce = true;
     moreBefore = ack.more_before;
@@ -562,8 +597,10 @@ function showItemStatus(item) {
     text = `Not sent: ${item.error.message}`;
     actions.append(button("Retry", "chip", "retry"));
   } else if (item.error.code === "rate_limited") {
-    // Slow mode: it goes by itself when the wait is over; retrying sooner cannot help.
-    text = "Waiting for slow mode; it will be sent automatically.";
+    // Slow mode or flood control: it goes by itself when the wait is over.
+    text = room && room.slow_mode_seconds
+      ? "Waiting for slow mode; it will be sent automatically."
+      : "Waiting a moment; it will be sent automatically.";
   } else {
     text = `Not sent yet: ${item.error.message} Trying again shortly.`;
     actions.append(button("Retry", "chip", "retry"));
@@ -619,10 +656,12 @@ function pump() {
   const payload = { session_id: sessionId, body: item.body, client_id: item.clientId };
   if (item.replyTo) payload.reply_to = item.replyTo;
   if (item.answerTo !== undefined) payload.answer_to = item.answerTo;
+  if (item.checked) payload.confidentiality_checked = true;
   request("send_message", payload).then((ack) => {
     // A late success is still a success: it settles the message wherever it is.
     if (ack.ok) {
       keepingScroll(() => addStored(ack.message));
+      if (ack.warning) guard.warn(ack.warning); // sent without the check: say so, calmly
       if (slowWait) {
         slowWait = null;
         renderSlowWait();
@@ -659,9 +698,9 @@ function chosenAnswer() {
   return { answerTo: p.id, prompt: { id: p.id, number: p.number } };
 }
 
-function submit() {
+async function submit() {
   composerError.textContent = "";
-  if (!writable()) return;
+  if (!writable() || guard.pending) return;
   const body = input.value.replace(/\r\n?/g, "\n").trim();
   if (!body) return;
   const length = codePoints(body);
@@ -669,6 +708,9 @@ function submit() {
     composerError.textContent = `Keep messages to ${MAX_BODY.toLocaleString("en-GB")} characters or fewer; this one has ${length.toLocaleString("en-GB")}.`;
     return;
   }
+  // Might it identify a client? The writer decides; offline it goes unchecked.
+  const review = await guard.review(body);
+  if (!review.send || !writable()) return;
   const answer = chosenAnswer();
   const item = {
     clientId: newClientId(),
@@ -676,6 +718,7 @@ function submit() {
     replyTo: replyTo ? replyTo.id : null,
     preview: replyTo ? { ...replyTo, deleted: false } : null,
     answerTo: answer.answerTo,
+    checked: review.checked,
     status: "queued",
     attempt: 0,
     error: null,
@@ -827,6 +870,8 @@ list.addEventListener("click", (event) => {
     pin(isPinned(id) ? null : id, b, li.querySelector(".msg-status"));
   } else if (action === "to-question") {
     makeQuestion(id, b, li.querySelector(".msg-status"));
+  } else if (action === "report") {
+    reporting.open({ message_id: id }, "message", entry.message.body, b);
   }
 });
 
@@ -1147,7 +1192,26 @@ const panel = createStaffPanel({
   onState: applyState,
   onLeave: () => log.focus(),
 });
-const questions = createQuestions({ sessionId, request, online: () => ready, me });
+const moderation = createModeration({
+  sessionId,
+  request,
+  online: () => ready,
+  me,
+  isStaff: () => staff,
+  isOrganiser: () => root.dataset.myOrganiser === "true",
+  serverNow: () => Date.now() + clockOffset,
+  list,
+  after: chatStatus,
+  onMessage: (message) => keepingScroll(() => replaceMessage(message)),
+  onWarning: (warning) => guard.warn(warning),
+  rejoin: () => join(),
+});
+list.addEventListener("click", (event) => {
+  moderation.handleClick(event, (id) => (shown.has(id) ? shown.get(id).message : null));
+});
+const reporting = createReports({ sessionId, request, online: () => ready });
+const guard = createGuard({ sessionId, request, online: () => ready, input, noun: "message" });
+const questions = createQuestions({ sessionId, request, online: () => ready, me, onReport: reporting.open });
 
 socket.on("connect", () => {
   generation += 1;
@@ -1186,12 +1250,19 @@ socket.on("reactions", (event) => {
   if (entry) setCounts(entry.li, event.counts);
 });
 socket.on("message_deleted", (event) => {
-  if (event && event.session_id === sessionId) markDeleted(event.message_id);
+  if (!event || event.session_id !== sessionId) return;
+  // A moderator's removal leaves a tombstone in its place; an author's delete vanishes.
+  if (event.removed_by === "moderator" && event.message) replaceMessage(event.message);
+  else markDeleted(event.message_id);
 });
+socket.on("message_edited", (message) => keepingScroll(() => replaceMessage(message)));
+socket.on("moderation_notice", (notice) => moderation.notice(notice));
+socket.on("sanctions", (event) => moderation.applySanctions(event));
 socket.on("run_sheet", (sheet) => panel.applyRunSheet(sheet));
 socket.on("question", (question) => questions.upsert(question));
 socket.on("question_removed", (event) => questions.remove(event));
 socket.on("backstage_message", (note) => panel.addNote(note));
+socket.on("report", (report) => panel.applyReport(report));
 // A facilitator was added or removed: join again (as after a reconnect) to learn our role,
 // so the panel appears or goes away without a reload.
 socket.on("roles_changed", (event) => {

@@ -7,6 +7,7 @@
 // status line beside it. Buttons are disabled with aria-disabled rather than `disabled`,
 // so a keyboard or screen reader user's focus stays on the button they pressed.
 import { button, excerpt, make, newClientId, renderBody, setTime } from "./common.js";
+import { createModerationQueue } from "./moderation-queue.js";
 
 const OPEN_STATES = new Set(["lobby", "live"]);
 const ROLE_NAMES = { facilitator: "Facilitator", organiser: "Organiser" };
@@ -23,6 +24,7 @@ export function createStaffPanel({ sessionId, request, online, slot, template, o
   // the button again after a timeout cannot post it twice.
   let announceDraft = null;
   let noteDraft = null;
+  let reports = null; // the live queue of reports (moderation-queue.js) while mounted
 
   // ---- small helpers --------------------------------------------------------------------
 
@@ -93,6 +95,8 @@ export function createStaffPanel({ sessionId, request, online, slot, template, o
     slot.append(template.content.cloneNode(true));
     root = slot.querySelector("#staff-panel");
     slot.parentElement.classList.add("has-panel");
+    reports = createModerationQueue({ sessionId, request, online });
+    root.querySelector(".panel-intro").after(reports.element);
     const q = (id) => root.querySelector(`#${id}`);
     els = {
       postNext: q("post-next"),
@@ -135,6 +139,7 @@ export function createStaffPanel({ sessionId, request, online, slot, template, o
     slot.parentElement.classList.remove("has-panel");
     root = null;
     els = {};
+    reports = null;
     items.clear();
     notes.clear();
     announceDraft = null;
@@ -447,6 +452,7 @@ export function createStaffPanel({ sessionId, request, online, slot, template, o
       room = ack.room;
       sheet = ack.run_sheet;
       for (const note of ack.backstage || []) addNote(note);
+      reports.sync(ack.reports);
       render();
     },
     applyRoom(next) {
@@ -459,5 +465,9 @@ export function createStaffPanel({ sessionId, request, online, slot, template, o
     },
     applyRunSheet,
     addNote,
+    // A report was filed, resolved or dismissed (the staff-only `report` event).
+    applyReport(report) {
+      if (reports) reports.apply(report);
+    },
   };
 }

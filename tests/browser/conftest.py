@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.browser.helpers import sign_in
+from tests.conftest import LiveServer
 from tests.helpers import missing_service
 
 CHROMIUM_ARGS = [
@@ -20,6 +23,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+
+# A bound on waiting, not a timing assertion: a loaded 2-core CI machine signing in with
+# production-strength password hashing can take longer than Playwright's default 5 s.
+expect.set_options(timeout=15_000)
 
 # What Chromium refused under the Content-Security-Policy during the current test.
 CSP_VIOLATIONS: list[str] = []
@@ -67,3 +74,32 @@ def browser() -> Iterator[Any]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def rooms(browser: Any, live_server: LiveServer) -> Iterator[Callable]:
+    """Open a session's room as someone, in their own browser context (London time,
+    British English); the test fails on any script error in any of the pages."""
+    contexts = []
+    errors: list[str] = []
+
+    def open_as(email: str, session: int, **options: Any) -> Any:
+        context = browser.new_context(timezone_id="Europe/London", locale="en-GB", **options)
+        contexts.append(context)
+        page = sign_in(context, live_server, email)
+        page.on("pageerror", lambda exc: errors.append(f"{email}: {exc}"))
+        page.goto(f"{live_server.url}/sessions/{session}")
+        expect(page.get_by_role("log", name="Chat")).to_be_visible()
+        expect(page.locator("#connection")).to_have_text("")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+    assert errors == []
+
+
+@pytest.fixture
+def open_room(rooms: Callable, session_id: int) -> Callable:
+    """Open the room of the test module's `session_id` fixture as someone."""
+    return lambda email, **options: rooms(email, session_id, **options)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from chat.models import Prompt
 from chat.services import accounts, messages, prompts, schedule
@@ -44,10 +42,30 @@ def create_user(server: LiveServer, email: str, name: str, *extra: str) -> None:
 
 def register_users(server: LiveServer, *people: tuple[str, str, str, bool]) -> None:
     """Accounts as (email, name, pronouns, organiser), made in one go (faster than the CLI)."""
-    with database(server) as db:
+    with server.database() as db:
         for email, name, pronouns, organiser in people:
             form = accounts.Registration(email, name, PASSWORD, pronouns)
             accounts.register(db, form, datetime.now(UTC), organiser=organiser)
+
+
+# The people of most browser tests: an organiser, a guest facilitator and three trainees.
+OLU = "olu@example.org"
+MAYA = "maya@example.org"
+ANA = "ana@example.org"
+BEN = "ben@example.org"
+CAL = "cal@example.org"
+
+
+def register_cast(server: LiveServer) -> None:
+    """Olu (organiser), Maya (she/her, the guest facilitator), and Ana, Ben and Cal."""
+    register_users(
+        server,
+        (OLU, "Olu", "", True),
+        (MAYA, "Maya", "she/her", False),
+        (ANA, "Ana", "", False),
+        (BEN, "Ben", "", False),
+        (CAL, "Cal", "", False),
+    )
 
 
 def create_session(
@@ -65,20 +83,9 @@ def create_session(
     return int(json.loads(made.stdout)["id"])
 
 
-@contextmanager
-def database(server: LiveServer) -> Iterator[Session]:
-    """A session on the live server's own database file."""
-    engine = create_engine(server.env["DATABASE_URL"])
-    try:
-        with Session(engine) as db:
-            yield db
-    finally:
-        engine.dispose()
-
-
 def add_prompts(server: LiveServer, session_id: int, bodies: Sequence[str]) -> None:
     """Put prompts on the session's run sheet, as a facilitator does on its page."""
-    with database(server) as db:
+    with server.database() as db:
         found = schedule.get_session(db, session_id)
         actor = accounts.first_organiser(db)
         prompts.add_prompts(db, actor, found, list(bodies), 10, datetime.now(UTC))
@@ -92,7 +99,7 @@ def seed_messages(
     answering: str | None = None,
 ) -> None:
     """Store messages by `email`, answering the posted prompt whose text is `answering`."""
-    with database(server) as db:
+    with server.database() as db:
         found = schedule.get_session(db, session_id)
         author = accounts.user_by_email(db, email)
         answer_to = None

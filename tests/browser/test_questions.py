@@ -5,70 +5,39 @@ chat messages into questions."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import create_session, message, register_users, send, sign_in
+from tests.browser.helpers import (
+    ANA,
+    BEN,
+    CAL,
+    MAYA,
+    create_session,
+    message,
+    register_cast,
+    send,
+)
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-MAYA = "maya@example.org"  # the guest facilitator
-OLU = "olu@example.org"  # an organiser
-ANA = "ana@example.org"  # trainees
-BEN = "ben@example.org"
-CAL = "cal@example.org"
 ASKED = "How do you look after yourself after a hard ending?"
 
 
 @pytest.fixture
 def people(live_server: LiveServer) -> None:
-    register_users(
-        live_server,
-        (OLU, "Olu", "", True),
-        (MAYA, "Maya", "she/her", False),
-        (ANA, "Ana", "", False),
-        (BEN, "Ben", "", False),
-        (CAL, "Cal", "", False),
-    )
+    register_cast(live_server)
 
 
 @pytest.fixture
 def session_id(live_server: LiveServer, people: None) -> int:
     """A session whose lobby is open (it starts in a minute)."""
     return create_session(live_server, "Working with endings", MAYA)
-
-
-@pytest.fixture
-def rooms(browser: Any, live_server: LiveServer) -> Iterator[Callable]:
-    """Open a session's room as someone, in their own browser context; fail on any script
-    error in any of the pages."""
-    contexts = []
-    errors: list[str] = []
-
-    def open_as(email: str, session: int, **options: Any) -> Any:
-        context = browser.new_context(timezone_id="Europe/London", locale="en-GB", **options)
-        contexts.append(context)
-        page = sign_in(context, live_server, email)
-        page.on("pageerror", lambda exc: errors.append(f"{email}: {exc}"))
-        page.goto(f"{live_server.url}/sessions/{session}")
-        expect(page.locator("#connection")).to_have_text("")
-        expect(questions(page)).to_be_visible()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert errors == []
-
-
-@pytest.fixture
-def open_room(rooms: Callable, session_id: int) -> Callable:
-    return lambda email, **options: rooms(email, session_id, **options)
 
 
 def questions(page: Any) -> Any:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import create_user, sign_in
+from tests.browser.helpers import create_user
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -39,24 +39,6 @@ def session_id(live_server: LiveServer) -> int:
     )
     assert made.returncode == 0, made.stderr
     return int(json.loads(made.stdout)["id"])
-
-
-@pytest.fixture
-def open_room(browser: Any, live_server: LiveServer, session_id: int) -> Iterator[Callable]:
-    """Sign someone in, in their own browser context, and open the room."""
-    contexts = []
-
-    def open_as(email: str) -> Any:
-        context = browser.new_context(timezone_id="Europe/London", locale="en-GB")
-        contexts.append(context)
-        page = sign_in(context, live_server, email)
-        page.goto(f"{live_server.url}/sessions/{session_id}")
-        expect(page.get_by_role("log", name="Chat")).to_be_visible()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def messages(page: Any) -> Any:

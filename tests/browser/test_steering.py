@@ -5,31 +5,30 @@ cannot write."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
+    ANA,
+    BEN,
+    CAL,
+    MAYA,
+    OLU,
     add_prompts,
     create_session,
     message,
     messages_in,
-    register_users,
+    register_cast,
     seed_messages,
     send,
-    sign_in,
 )
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-MAYA = "maya@example.org"  # the guest facilitator
-OLU = "olu@example.org"  # an organiser
-ANA = "ana@example.org"  # trainees
-BEN = "ben@example.org"
-CAL = "cal@example.org"
 Q1 = "What first drew you to this work, and has that changed during your training?"
 Q2 = "What does an ending stir up in you?"
 PAUSED = "The facilitator has paused the chat. You can still read."
@@ -37,40 +36,10 @@ PAUSED = "The facilitator has paused the chat. You can still read."
 
 @pytest.fixture
 def session_id(live_server: LiveServer) -> int:
-    register_users(
-        live_server,
-        (OLU, "Olu", "", True),
-        (MAYA, "Maya", "she/her", False),
-        (ANA, "Ana", "", False),
-        (BEN, "Ben", "", False),
-        (CAL, "Cal", "", False),
-    )
+    register_cast(live_server)
     found = create_session(live_server, "Working with endings", MAYA)
     add_prompts(live_server, found, [Q1, Q2])
     return found
-
-
-@pytest.fixture
-def open_room(browser: Any, live_server: LiveServer, session_id: int) -> Iterator[Callable]:
-    """Sign someone in, in their own browser context, and open the room; fail on any
-    script error in any of the pages."""
-    contexts = []
-    errors: list[str] = []
-
-    def open_as(email: str, **options: Any) -> Any:
-        context = browser.new_context(timezone_id="Europe/London", locale="en-GB", **options)
-        contexts.append(context)
-        page = sign_in(context, live_server, email)
-        page.on("pageerror", lambda exc: errors.append(f"{email}: {exc}"))
-        page.goto(f"{live_server.url}/sessions/{session_id}")
-        expect(page.get_by_role("log", name="Chat")).to_be_visible()
-        expect(page.locator("#connection")).to_have_text("")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert errors == []
 
 
 def panel(page: Any) -> Any:

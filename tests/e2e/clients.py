@@ -10,6 +10,7 @@ from typing import Any
 
 import socketio
 
+from chat.services import accounts
 from tests.conftest import LiveServer
 from tests.helpers import PASSWORD
 
@@ -69,12 +70,15 @@ def wait_until(predicate, what: str, server: LiveServer) -> None:
 
 
 def register(server: LiveServer, *people: tuple[str, str]) -> dict[str, str]:
-    """Create users (email, name) through the CLI; return an API token per name."""
+    """Create users (email, name) in the server's database, as `flask users create` and
+    `flask users token` do (tests/test_cli.py runs those), without a process for each;
+    return an API token per name."""
     tokens = {}
-    for email, name in people:
-        made = server.flask("users", "create", email, "--name", name, stdin=PASSWORD + "\n")
-        assert made.returncode == 0, made.stderr
-        tokens[name] = server.flask("users", "token", email).stdout.strip()
+    now = datetime.now(UTC)
+    with server.database() as db:
+        for email, name in people:
+            user = accounts.register(db, accounts.Registration(email, name, PASSWORD), now)
+            tokens[name] = accounts.issue_api_token(db, user, now)
     return tokens
 
 

@@ -28,6 +28,7 @@ PUBLIC = {
     "auth.logout",
     "auth.setup",
     "invitations.invitation",
+    "conduct.agreement",
     "static",
 }
 # Signed-in members may use these (anonymous visitors are sent to sign in).
@@ -52,6 +53,11 @@ ORGANISERS = {
     "invitations.facilitators",
     "invitations.revoke_facilitator",
     "invitations.revoke_invitation",
+    "audit.audit_log",
+    "audit.audit_csv",
+    "bans.bans",
+    "bans.unban",
+    "conduct.edit",
 }
 CLASSIFIED = PUBLIC | MEMBERS | AFTER_THE_SESSION | SESSION_STAFF | ORGANISERS
 

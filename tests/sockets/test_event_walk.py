@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from chat.extensions import db, socketio
 from chat.models import (
+    AuditEntry,
     BackstageMessage,
     ChatSession,
     Message,
@@ -20,9 +21,11 @@ from chat.models import (
     Question,
     QuestionVote,
     Reaction,
+    Report,
+    Sanction,
     User,
 )
-from chat.services import prompts, questions
+from chat.services import prompts, questions, reports
 from tests.helpers import make_session, make_user
 from tests.sockets.helpers import new_message
 
@@ -36,9 +39,11 @@ MEMBER_EVENTS = {
     "react",
     "ask_question",
     "vote_question",
+    "report",
+    "check_message",
 }
 # Members may send these about their own message or question only.
-OWN_THINGS = {"delete_message", "edit_question", "withdraw_question"}
+OWN_THINGS = {"delete_message", "edit_message", "edit_question", "withdraw_question"}
 
 
 def staff_payloads(ids: dict[str, int]) -> dict[str, dict[str, Any]]:
@@ -62,6 +67,15 @@ def staff_payloads(ids: dict[str, int]) -> dict[str, dict[str, Any]]:
         "merge_questions": {"question_id": ids["question"], "into_id": ids["other_question"]},
         "message_to_question": {"message_id": ids["message"]},
         "set_premoderation": {"enabled": True},
+        "resolve_report": {"report_id": ids["report"], "outcome": "dismissed"},
+        "restore_message": {"message_id": ids["message"]},
+        "set_sensitive": {"message_id": ids["message"], "sensitive": True},
+        "mute_member": {"user_id": ids["member"], "minutes": 10, "reason": "Heated"},
+        "unmute_member": {"user_id": ids["member"]},
+        "remove_member": {"user_id": ids["member"], "reason": "Hostile"},
+        "readmit_member": {"user_id": ids["member"]},
+        "ban_member": {"user_id": ids["member"], "reason": "Abuse"},
+        "unban_member": {"user_id": ids["member"]},
     }
 
 
@@ -69,6 +83,7 @@ def own_thing_payloads(ids: dict[str, int]) -> dict[str, dict[str, Any]]:
     """Someone else's message or question, for the events that need your own."""
     return {
         "delete_message": {"message_id": ids["message"]},
+        "edit_message": {"message_id": ids["message"], "body": "Reworded by a stranger"},
         "edit_question": {"question_id": ids["question"], "body": "Reworded by a stranger"},
         "withdraw_question": {"question_id": ids["question"]},
     }
@@ -85,7 +100,7 @@ CONTROL_COLUMNS = (
     "extra_minutes",
     "questions_premoderated",
 )
-ID_NAMES = ("prompt", "message", "question", "other_question")
+ID_NAMES = ("prompt", "message", "question", "other_question", "report", "member")
 
 
 def registered_events() -> set[str]:
@@ -94,13 +109,15 @@ def registered_events() -> set[str]:
 
 def counts() -> tuple[Any, ...]:
     db.session.expire_all()
-    tables = (Message, Question, QuestionVote, Reaction, BackstageMessage)
+    tables = (Message, Question, QuestionVote, Reaction, BackstageMessage, Sanction, AuditEntry)
     room = db.session.scalars(select(ChatSession)).all()
     return (
         *(db.session.scalar(select(func.count()).select_from(t)) for t in tables),
         [tuple(getattr(s, name) for name in CONTROL_COLUMNS) for s in room],
         [(q.status, q.body) for q in db.session.scalars(select(Question))],
         [(p.number, p.skipped) for p in db.session.scalars(select(Prompt))],
+        [r.status for r in db.session.scalars(select(Report))],
+        [(m.body, m.sensitive, m.deleted_at) for m in db.session.scalars(select(Message))],
     )
 
 
@@ -123,11 +140,15 @@ def test_members_are_refused_every_staff_event_and_others_things(
                              str(uuid.uuid4()), now, 15)  # fmt: skip
     second, _ = questions.ask(db.session, guest, room, "And how do we begin?", False,
                               str(uuid.uuid4()), now, 15)  # fmt: skip
+    reported, _ = reports.file_report(db.session, guest, room, message_id=said["message"]["id"],
+                                      reason="spam", note="", now=now)  # fmt: skip
     ids = {
         "prompt": added[0].id,
         "message": said["message"]["id"],
         "question": first["id"],
         "other_question": second["id"],
+        "report": reported,
+        "member": member.id,
     }
     intruder = make_user(db.session, "intruder@example.org", "Intruder")
     if who != "member":

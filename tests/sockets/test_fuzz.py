@@ -16,7 +16,17 @@ from sqlalchemy import select
 
 from chat.errors import HTTP_STATUS
 from chat.extensions import db, socketio
-from chat.models import ChatSession, Message, Prompt, Question, User
+from chat.models import (
+    REPORT_REASONS,
+    REPORT_STATUSES,
+    ChatSession,
+    Message,
+    Prompt,
+    Question,
+    Report,
+    Sanction,
+    User,
+)
 from chat.services import prompts, questions
 from tests.helpers import make_session, make_user
 from tests.sockets.helpers import new_message
@@ -24,7 +34,8 @@ from tests.sockets.helpers import new_message
 FIELDS = [
     "session_id", "message_id", "question_id", "prompt_id", "into_id", "body", "client_id",
     "reply_to", "answer_to", "last_seen_id", "before_id", "after_id", "reaction", "active",
-    "enabled", "locked", "seconds", "minutes", "anonymous", "action",
+    "enabled", "locked", "seconds", "minutes", "anonymous", "action", "report_id", "reason",
+    "note", "outcome", "user_id", "sensitive", "confidentiality_checked",
 ]  # fmt: skip
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -45,6 +56,7 @@ anything = st.recursive(
 plausible = (
     st.integers(min_value=-1, max_value=4)
     | st.sampled_from(["approve", "dismiss", "restore", "spotlight", "reopen", "answer", "heart"])
+    | st.sampled_from(["harassment", "safeguarding", "spam", "resolved", "dismissed"])
     | st.builds(lambda: str(uuid.uuid4()))
     | st.text(min_size=0, max_size=30)
     | st.booleans()
@@ -66,6 +78,10 @@ def check_invariants() -> None:
     for message in db.session.scalars(select(Message)):
         assert 1 <= len(message.body) <= 2000 and not CONTROL.search(message.body)
         assert message.kind in ("message", "prompt", "announcement")
+        assert len(message.deleted_reason) <= 300 and len(message.moderator_note) <= 300
+    for sanction in db.session.scalars(select(Sanction)):
+        assert sanction.kind in ("mute", "remove", "ban") and 1 <= len(sanction.reason) <= 300
+        assert (sanction.until is not None) == (sanction.kind == "mute")
     for question in db.session.scalars(select(Question)):
         assert 5 <= len(question.body) <= 500
         assert question.status in ("pending", "open", "spotlit", "answered", "dismissed", "merged")
@@ -74,6 +90,11 @@ def check_invariants() -> None:
         spotlit = [q for q in db.session.scalars(select(Question).where(
             Question.session_id == room.id, Question.status == "spotlit"))]  # fmt: skip
         assert len(spotlit) <= 1
+    for report in db.session.scalars(select(Report)):
+        assert report.reason in REPORT_REASONS and report.status in REPORT_STATUSES
+        assert (report.message_id is None) != (report.question_id is None)
+        assert report.reporter_id != report.reported_user_id and len(report.note) <= 1000
+        assert report.urgent == (report.reason == "safeguarding")
     numbers = [p.number for p in db.session.scalars(select(Prompt)) if p.number is not None]
     assert len(numbers) == len(set(numbers))
 
