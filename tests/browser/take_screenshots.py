@@ -1,5 +1,6 @@
 """Screenshots for docs/screenshots/: the room for a member and a facilitator, desktop and
-phone; the questions from the room for both; the run sheet; the facilitators page.
+phone; the questions from the room for both; the group agreement, the confidentiality
+guard, reporting and moderating; the audit log; the run sheet; the facilitators page.
 
 Not a test (pytest does not collect it). Run it from the project root:
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from chat.services import accounts, conduct
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.helpers import (
     add_prompts,
@@ -145,6 +148,8 @@ def shoot(server: LiveServer, session_id: int) -> None:
             small.locator("#questions").screenshot(path=OUT / f"questions-{name}-phone.png")
             small.context.close()
         maya.get_by_label("Pre-moderate questions").uncheck()
+        panel.get_by_label("Slow mode (members)").select_option("0")
+        shoot_safety(server, browser, open_as, maya, ana, ben, olu)
 
         # a paused room, as a member on a phone sees it
         panel.get_by_role("button", name="Lock room").click()
@@ -158,6 +163,57 @@ def shoot(server: LiveServer, session_id: int) -> None:
         olu.goto(f"{server.url}/organise/sessions/{session_id}/facilitators")
         olu.screenshot(path=OUT / "facilitators.png", full_page=True)
         browser.close()
+
+
+def shoot_safety(server, browser, open_as, maya, ana, ben, olu) -> None:
+    """The group agreement, the confidentiality guard, a report and the moderation queue,
+    a removed and a sensitive message as a member sees them, and the audit log."""
+    with server.database() as db:
+        conduct.publish_starter(db, accounts.user_by_email(db, OLU), datetime.now(UTC))
+    newcomer = sign_in(browser.new_context(viewport=DESKTOP), server, DEE)
+    newcomer.goto(f"{server.url}/sessions/{ana.url.rsplit('/', 1)[1]}")
+    expect(newcomer.get_by_role("button", name="Accept and continue")).to_be_visible()
+    newcomer.screenshot(path=OUT / "agreement.png", full_page=True)
+    newcomer.context.close()
+
+    box = ana.get_by_label("Your message")
+    box.fill("My client Sarah, a 34-year-old teacher from Leeds, said something that stayed")
+    box.press("Enter")
+    prompt = ana.get_by_role("alertdialog", name="This may identify a client")
+    expect(prompt).to_be_visible()
+    ana.locator("#composer").screenshot(path=OUT / "confidentiality-prompt.png")
+    prompt.get_by_role("button", name="Edit message").click()
+    box.fill("")
+
+    send(ben, "Honestly, anyone who still uses that model is an idiot.")
+    send(ana, "My father died during my first placement; endings are never only the client's.")
+    message(ana, "anyone who still uses").get_by_role("button", name="Report").click()
+    dialog = ana.get_by_role("dialog", name="Report this message")
+    dialog.get_by_label("Harassment or hostility").check()
+    dialog.get_by_label("Anything the moderators should know (optional)").fill(
+        "Belittling people who trained differently."
+    )
+    ana.screenshot(path=OUT / "report-dialog.png")
+    dialog.get_by_role("button", name="Send report").click()
+    ana.get_by_role("dialog", name="Report sent").get_by_role("button", name="Close").click()
+    reports = maya.locator("#reports-block")
+    expect(reports.get_by_role("img", name="1 open report")).to_be_visible()
+    reports.screenshot(path=OUT / "moderation-queue.png")
+
+    message(maya, "anyone who still uses").get_by_role("button", name="Moderate…").click()
+    moderate = maya.get_by_role("dialog", name="Moderate Ben's message")
+    moderate.get_by_label("Reason (the member is told it)").fill(
+        "Please disagree with ideas, not people."
+    )
+    maya.screenshot(path=OUT / "moderate-dialog.png")
+    moderate.get_by_role("button", name="Confirm").click()
+    message(maya, "My father died").get_by_role("button", name="Mark sensitive").click()
+    expect(ben.locator("#moderation-notice")).to_contain_text("removed your message")
+    ben.get_by_role("heading", name="Chat", exact=True).evaluate("(n) => n.scrollIntoView()")
+    ben.screenshot(path=OUT / "room-moderated-member.png")
+
+    olu.goto(f"{server.url}/organise/audit")
+    olu.screenshot(path=OUT / "audit-log.png", full_page=True)
 
 
 def queue_item(page: object, text: str) -> object:
