@@ -71,6 +71,9 @@ class User(Base):
     bio: Mapped[str] = mapped_column(String(500), default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the member deleted their account: the profile is gone, the row stays so
+    # their messages can show as "Former member" and their votes stay counted.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     # Flask-Login's protocol, kept here so the web layer needs no wrapper class.
     is_active = True
@@ -119,6 +122,8 @@ class Series(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     duration_minutes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # After a session ends, participants have this long to review what the recap shows.
+    review_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
 
     sessions: Mapped[list[ChatSession]] = relationship(
         back_populates="series", order_by="ChatSession.starts_at"
@@ -235,6 +240,9 @@ class Invitation(Base):
 
 
 REACTIONS = ("heart", "thumbs_up", "same_here")
+# A participant's say over a message or question in the recap: shown with their name,
+# shown as "A participant", or left out.
+CONSENT_CHOICES = ("keep", "anonymise", "withdraw")
 # A message is what someone wrote, a facilitator's posted prompt, or an announcement.
 MESSAGE_KINDS = ("message", "prompt", "announcement")
 
@@ -277,6 +285,8 @@ class Message(Base):
     original_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     # A facilitator marked it sensitive: members see it collapsed until they open it.
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # What its author lets the recap show: one of CONSENT_CHOICES.
+    consent: Mapped[str] = mapped_column(String(16), default="keep", server_default="keep")
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     prompt: Mapped[Prompt | None] = relationship()
@@ -348,6 +358,8 @@ class Question(Base):
     from_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a seq
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What its asker lets the recap show: one of CONSENT_CHOICES.
+    consent: Mapped[str] = mapped_column(String(16), default="keep", server_default="keep")
 
     author: Mapped[User] = relationship()
 
@@ -488,3 +500,67 @@ class AuditEntry(Base):
     )
     target: Mapped[str] = mapped_column(String(200), default="")  # e.g. "message 12"
     reason: Mapped[str] = mapped_column(String(1000), default="")
+
+
+RECAP_VISIBILITY = ("members", "public")
+
+
+class Recap(Base):
+    """A session's published recap. Its content is built from the session's messages and
+    questions whenever it is shown, so a change of consent applies at once."""
+
+    __tablename__ = "recaps"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="members")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    published_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    session: Mapped[ChatSession] = relationship()
+
+
+class Visit(Base):
+    """One connection's time in a session's room, from join to leave or disconnect.
+    A member's attendance is the union of their visits (tabs overlap)."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid: Mapped[str] = mapped_column(String(64))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Certificate(Base):
+    """A CPD certificate of attendance, as issued: anyone with its code can verify it.
+
+    What it certifies is copied in, so it still verifies after the account is deleted.
+    """
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("session_id", "user_id", name="uq_certificates_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    session_title: Mapped[str] = mapped_column(String(200))
+    facilitators: Mapped[str] = mapped_column(String(300))
+    session_date: Mapped[str] = mapped_column(String(80))  # as printed, in the session's zone
+    minutes_attended: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
