@@ -31,6 +31,13 @@ def _count(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+def _percent(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 1 <= value <= 100:
+        raise ConfigError(f"{name} must be a percentage from 1 to 100, got {value}")
+    return value
+
+
 def _limits(env: dict[str, str]) -> dict[str, int]:
     """Flood control and sign-in limits (0 switches a limit off); proxies to trust."""
     message_limit = _count(env, "CHAT_MESSAGE_LIMIT", 5)
@@ -100,6 +107,7 @@ def from_environment(
         "CHAT_CLOCK_SECONDS": _int(env, "CHAT_CLOCK_SECONDS", 1),
         "CHAT_CLOCK_ENABLED": True,
         "CHAT_MAX_OPEN_QUESTIONS": _int(env, "CHAT_MAX_OPEN_QUESTIONS", 3),
+        "CHAT_CERTIFICATE_SHARE": _percent(env, "CHAT_CERTIFICATE_SHARE", 75),
         "CHAT_CALENDAR_DOMAIN": env.get("CHAT_CALENDAR_DOMAIN", "traineetalk.live"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -35,10 +35,11 @@ def lobby_minutes() -> int:
 
 
 def user() -> User:
-    """The user this connection authenticated as, read afresh for every event."""
+    """The user this connection authenticated as, read afresh for every event (an account
+    deleted since is signed out)."""
     user_id = session.get(SOCKET_USER)
     found = db.session.get(User, user_id) if user_id else None
-    if found is None:
+    if found is None or found.deleted_at is not None:
         raise Unauthenticated("Sign in again.")
     return found
 

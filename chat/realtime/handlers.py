@@ -21,6 +21,7 @@ from chat.realtime.clock import ensure_started
 from chat.realtime.presence import presence
 from chat.services import (
     accounts,
+    attendance,
     conduct,
     controls,
     messages,
@@ -81,6 +82,7 @@ def on_join(data: Any) -> dict[str, Any]:
     except ChatError:
         if presence.remove(found.id, context.sid()):  # removed while here: no longer counted
             _announce_presence(found.id)
+        attendance.depart(db.session, context.sid(), context.now(), session_id=found.id)
         raise
     conduct.require_accepted(db.session, user)  # a changed agreement applies from the next join
     if last_seen_id is not None:
@@ -98,6 +100,7 @@ def on_join(data: Any) -> dict[str, Any]:
     presence.add(found.id, context.sid(), user.id, user.display_name)
     with_names, count_only = _announce_presence(found.id)
     moment = context.now()
+    attendance.arrive(db.session, user, found, context.sid(), moment)  # once per connection
     return {
         "ok": True,
         "state": room_state.state_payload(found, moment, context.lobby_minutes()),
@@ -131,6 +134,7 @@ def on_leave(data: Any) -> dict[str, Any]:
         leave_room(name)
     if presence.remove(session_id, context.sid()):
         _announce_presence(session_id)
+    attendance.depart(db.session, context.sid(), context.now(), session_id=session_id)
     return {"ok": True}
 
 
@@ -207,6 +211,8 @@ def on_disconnect(*_args: Any) -> None:
     """A connection dropped: it leaves every room it was in."""
     for session_id in presence.remove_everywhere(context.sid()):
         _announce_presence(session_id)
+    user_id = session.get(context.SOCKET_USER)
+    attendance.depart(db.session, context.sid(), context.now(), user_id=user_id)
 
 
 @socketio.on_error_default

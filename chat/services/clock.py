@@ -69,3 +69,20 @@ def parse_wall_time(text: str, field: str) -> time:
         return time.fromisoformat((text or "").strip())
     except ValueError:
         raise ValidationError({field: "Use a 24-hour time like 20:00."}) from None
+
+
+def long_date(moment: datetime) -> str:
+    """Like "Tue 1 Dec 2026" (in the zone `moment` carries)."""
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+def describe_moment(moment: datetime) -> str:
+    """Like "Tue 1 Dec 2026, 21:05 EST" (in the zone `moment` carries)."""
+    return f"{long_date(moment)}, {moment:%H:%M %Z}"
+
+
+def describe_span(start: datetime, end: datetime) -> str:
+    """Like "Tue 1 Dec 2026, 20:00 to 21:00 EST", or both ends in full across days."""
+    if start.date() == end.date():
+        return f"{long_date(start)}, {start:%H:%M} to {end:%H:%M %Z}"
+    return f"{describe_moment(start)} to {describe_moment(end)}"

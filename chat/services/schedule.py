@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from chat.errors import NotFound, ValidationError
 from chat.events import RoomEvent, StaffChanged
 from chat.models import ChatSession, Series, User
-from chat.services import accounts, clock, rooms
+from chat.services import accounts, clock, consent, rooms
 from chat.services.roles import require_organiser
 
 MAX_WEEKS = 52
@@ -36,6 +36,7 @@ class SeriesInput:
     time_zone: str
     duration_minutes: int
     description: str = ""
+    review_hours: int = consent.DEFAULT_REVIEW_HOURS
 
 
 def create_series(db: Session, actor: User, form: SeriesInput, now: datetime) -> Series:
@@ -61,6 +62,10 @@ def create_series(db: Session, actor: User, form: SeriesInput, now: datetime) ->
             errors.update(exc.fields)
     if not MIN_DURATION <= form.duration_minutes <= MAX_DURATION:
         errors["duration_minutes"] = f"Use {MIN_DURATION} to {MAX_DURATION} minutes."
+    if not consent.MIN_REVIEW_HOURS <= form.review_hours <= consent.MAX_REVIEW_HOURS:
+        errors["review_hours"] = (
+            f"Use {consent.MIN_REVIEW_HOURS} to {consent.MAX_REVIEW_HOURS} hours (two weeks)."
+        )
     if errors:
         raise ValidationError(errors)
     series = Series(
@@ -70,6 +75,7 @@ def create_series(db: Session, actor: User, form: SeriesInput, now: datetime) ->
         local_time=clock.parse_wall_time(form.local_time, "local_time").strftime("%H:%M"),
         time_zone=form.time_zone.strip(),
         duration_minutes=form.duration_minutes,
+        review_hours=form.review_hours,
         created_at=now,
     )
     db.add(series)

@@ -50,10 +50,13 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&])")
 
 @dataclass(frozen=True)
 class Person:
-    """A facilitator as the transcript names them."""
+    """A facilitator as transcripts and recaps name them."""
 
     name: str
     pronouns: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pronouns})" if self.pronouns else self.name
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,8 @@ class QuestionEntry:
 
 
 @dataclass(frozen=True)
-class SessionInfo:
-    """The session a transcript belongs to; times are in its own zone."""
+class SessionDetails:
+    """The session a transcript or recap belongs to; times are in its own zone."""
 
     id: int
     title: str
@@ -131,16 +134,38 @@ class SessionInfo:
     time_zone: str
     starts_at: datetime
     ends_at: datetime
-    state: str
 
     @property
     def when(self) -> str:
         """Like "Tue 1 Dec 2026, 20:00 to 21:00 EST", or both ends in full across days."""
-        if self.starts_at.date() == self.ends_at.date():
-            return (
-                f"{_long_date(self.starts_at)}, {self.starts_at:%H:%M} to {self.ends_at:%H:%M %Z}"
-            )
-        return f"{_describe_moment(self.starts_at)} to {_describe_moment(self.ends_at)}"
+        return clock.describe_span(self.starts_at, self.ends_at)
+
+    @property
+    def facilitated_by(self) -> str:
+        """The facilitators' names (with pronouns), comma separated."""
+        return ", ".join(str(person) for person in self.facilitators)
+
+    @classmethod
+    def of(cls, session: ChatSession, **extra: Any) -> Any:
+        """The details of `session`, with its live time in its own zone."""
+        zone = clock.zone(session.time_zone)
+        return cls(
+            id=session.id,
+            title=session.title,
+            series=session.series.name if session.series else None,
+            facilitators=tuple(Person(f.display_name, f.pronouns) for f in session.facilitators),
+            time_zone=session.time_zone,
+            starts_at=rooms.live_from(session).astimezone(zone),
+            ends_at=rooms.ends_at(session).astimezone(zone),
+            **extra,
+        )
+
+
+@dataclass(frozen=True)
+class SessionInfo(SessionDetails):
+    """A transcript's session, with the state it was in when downloaded."""
+
+    state: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,20 +180,12 @@ class Transcript:
     @property
     def generated_when(self) -> str:
         """When it was downloaded, like "Tue 1 Dec 2026, 21:05 EST"."""
-        return _describe_moment(self.generated_at)
+        return clock.describe_moment(self.generated_at)
 
     @property
     def is_final(self) -> bool:
         """False while later messages may still come: downloaded before the end."""
         return self.session.state in rooms.FINAL_STATES
-
-
-def _long_date(moment: datetime) -> str:
-    return f"{moment:%a} {moment.day} {moment:%b %Y}"
-
-
-def _describe_moment(moment: datetime) -> str:
-    return f"{_long_date(moment)}, {moment:%H:%M %Z}"
 
 
 def require_access(user: User, session: ChatSession, now: datetime, lobby_minutes: int) -> None:
@@ -203,7 +220,7 @@ def _visible_messages(db: Session, session: ChatSession) -> list[Message]:
     return list(db.scalars(query))
 
 
-def _excerpt(body: str) -> str:
+def excerpt(body: str) -> str:
     """The start of a message on one line, at most EXCERPT characters, cut between words."""
     line = " ".join(body.split())
     if len(line) <= EXCERPT:
@@ -233,7 +250,7 @@ def _entry(
         ),
         body=message.body,
         reply_to=message.reply_to,
-        reply_excerpt=_excerpt(parent.body) if parent is not None else None,
+        reply_excerpt=excerpt(parent.body) if parent is not None else None,
         reactions=_reaction_counts(message),
         kind=message.kind,
         prompt_number=message.prompt.number if message.prompt is not None else None,
@@ -248,16 +265,7 @@ def build(
     zone = clock.zone(session.time_zone)
     rows = _visible_messages(db, session)
     visible = {message.seq: message for message in rows}
-    info = SessionInfo(
-        id=session.id,
-        title=session.title,
-        series=session.series.name if session.series else None,
-        facilitators=tuple(Person(f.display_name, f.pronouns) for f in session.facilitators),
-        time_zone=session.time_zone,
-        starts_at=rooms.live_from(session).astimezone(zone),
-        ends_at=rooms.ends_at(session).astimezone(zone),
-        state=rooms.derive_state(session, now, lobby_minutes),
-    )
+    info = SessionInfo.of(session, state=rooms.derive_state(session, now, lobby_minutes))
     entries = tuple(_entry(message, session, visible, zone) for message in rows)
     return Transcript(info, entries, now.astimezone(zone), _questions(db, session, zone))
 

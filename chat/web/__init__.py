@@ -9,15 +9,20 @@ from werkzeug.exceptions import HTTPException
 
 from chat.errors import ChatError
 from chat.web import (
+    anonymised,
+    attendance,
     audit,
     auth,
     bans,
     common,
     conduct,
+    consent,
     headers,
     invitations,
+    mydata,
     organise,
     prompts,
+    recaps,
     schedule,
     transcripts,
 )
@@ -26,14 +31,19 @@ from chat.web import (
 def init_app(app: Flask) -> None:
     """Register blueprints, template helpers and the one HTTP error mapping."""
     app.register_blueprint(auth.bp)
+    app.register_blueprint(mydata.bp)
+    app.register_blueprint(anonymised.bp)
     app.register_blueprint(schedule.bp)
     app.register_blueprint(organise.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(bans.bp)
     app.register_blueprint(transcripts.bp)
+    app.register_blueprint(attendance.bp)
     app.register_blueprint(invitations.bp)
     app.register_blueprint(prompts.bp)
+    app.register_blueprint(recaps.bp)
     app.register_blueprint(conduct.bp)
+    app.register_blueprint(consent.bp)
     common.init_app(app)
     headers.init_app(app)
     # Invitation links are written to the log (there is no mail server), at INFO: make

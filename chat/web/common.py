@@ -80,9 +80,11 @@ def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, in
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    """The signed-in user, unless banned since: a ban ends every existing sign-in."""
+    """The signed-in user, unless banned or deleted since: either ends every sign-in."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or sanctions.active_ban(db.session, user.id, now()) is not None:
+    if user is None or user.deleted_at is not None:
+        return None
+    if sanctions.active_ban(db.session, user.id, now()) is not None:
         return None
     return user
 

@@ -70,6 +70,14 @@ class SeriesForm(FlaskForm):
     duration_minutes = IntegerField(
         "Duration (minutes)", default=60, validators=[InputRequired("Enter a number of minutes.")]
     )
+    review_hours = IntegerField(
+        "Review window (hours)",
+        default=48,
+        description=(
+            "After each session, participants have this long to choose what its recap shows "
+            "before it is published: 1 to 336 hours."
+        ),
+    )
 
 
 class GenerateForm(FlaskForm):

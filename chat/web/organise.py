@@ -47,6 +47,7 @@ def new_series() -> tuple[str, int] | Response:
                     local_time=form.local_time.data or "",
                     time_zone=form.time_zone.data or "",
                     duration_minutes=form.duration_minutes.data or 0,
+                    review_hours=form.review_hours.data or 0,
                 ),
                 now(),
             )

@@ -29,19 +29,32 @@ PUBLIC = {
     "auth.setup",
     "invitations.invitation",
     "conduct.agreement",
+    "attendance.verify",
     "static",
 }
 # Signed-in members may use these (anonymous visitors are sent to sign in).
-MEMBERS = {"auth.profile", "schedule.lobby"}
+MEMBERS = {"auth.profile", "schedule.lobby", "mydata.download", "mydata.delete_account"}
+# A member's own CPD certificate: 409 before the end (as in the walk), 403 if not there long
+# enough (tests/http/test_attendance.py).
+MEMBERS |= {"attendance.certificate"}
+# A recap is for members (a public one for anyone, tested in tests/http/test_recaps.py);
+# the walk's session has none published, so members get 404 and visitors sign in.
+RECAP_READERS = {"recaps.recap", "recaps.download"}
 # Members may use these only once the session has ended (the walk's session has not).
 AFTER_THE_SESSION = {"transcripts.transcript", "transcripts.questions_csv"}
+# Only members who wrote in the session, about their own words: 403 for anyone else (as in
+# the walk), 409 before the end (tests/http/test_review.py).
+PARTICIPANTS = {"consent.review"}
 # Only this session's facilitators and organisers.
 SESSION_STAFF = {
     "prompts.run_sheet",
+    "attendance.table",
+    "attendance.table_csv",
     "prompts.paste_prompts",
     "prompts.edit_prompt",
     "prompts.change_prompt",
     "prompts.rehearse",
+    "recaps.publish_recap",
 }
 # Organisers only.
 ORGANISERS = {
@@ -58,8 +71,11 @@ ORGANISERS = {
     "bans.bans",
     "bans.unban",
     "conduct.edit",
+    "anonymised.export",
 }
-CLASSIFIED = PUBLIC | MEMBERS | AFTER_THE_SESSION | SESSION_STAFF | ORGANISERS
+CLASSIFIED = (
+    PUBLIC | MEMBERS | RECAP_READERS | AFTER_THE_SESSION | SESSION_STAFF | ORGANISERS | PARTICIPANTS
+)
 
 
 @pytest.fixture
@@ -144,7 +160,7 @@ def test_members_and_other_sessions_facilitators_are_refused_staff_routes(
         response = client.open(url, method=method, data={"body": "x"})
         response.close()
         status = response.status_code
-        if rule.endpoint in SESSION_STAFF | ORGANISERS | AFTER_THE_SESSION:
+        if rule.endpoint in SESSION_STAFF | ORGANISERS | AFTER_THE_SESSION | PARTICIPANTS:
             assert status == 403, (method, url, status)
         else:
             assert status < 500, (method, url, status)
