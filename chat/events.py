@@ -82,6 +82,13 @@ class UserEvent(RoomEvent):
 
 
 @dataclass(frozen=True)
+class SignedOut(UserEvent):
+    """The member deleted their account: every tab they still have open disconnects."""
+
+    name: ClassVar[str] = "signed_out"
+
+
+@dataclass(frozen=True)
 class StaffChanged(RoomEvent):
     """A facilitator was added or revoked: everyone re-joins to get their current role.
 

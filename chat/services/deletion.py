@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from chat.errors import Forbidden, ValidationError
+from chat.events import RoomEvent, SignedOut
 from chat.models import ApiToken, ChatSession, Message, Question, User, session_facilitators
 from chat.services import accounts, limits, rooms
 
@@ -84,10 +85,11 @@ def delete_account(
     *,
     limiter: limits.Limiter | None = None,
     address: str = "",
-) -> None:
+) -> list[RoomEvent]:
     """Delete `user`'s account once they confirm with their password (ValidationError if
     it is wrong); the last organiser is refused (Forbidden). With a `limiter`, wrong
-    passwords count against the sign-in limits (RateLimited when used up)."""
+    passwords count against the sign-in limits (RateLimited when used up). Returns the
+    event that disconnects the tabs they still have open."""
     if user.deleted_at is not None:
         raise Forbidden("This account was already deleted.")
     _check_password(db, user, password, now, limiter, address)
@@ -105,3 +107,5 @@ def delete_account(
     db.execute(update(Message).where(Message.author_id == user.id).values(consent="withdraw"))
     db.execute(update(Question).where(Question.author_id == user.id).values(consent="withdraw"))
     db.commit()
+    gone = {"message": "This account was deleted, so this page is signed out."}
+    return [SignedOut(0, gone, user_id=user.id)]

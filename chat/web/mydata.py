@@ -14,6 +14,7 @@ from wtforms import PasswordField
 from chat import limiting
 from chat.errors import ChatError, Forbidden, RateLimited, ValidationError
 from chat.extensions import db
+from chat.realtime.broadcast import broadcast
 from chat.services import deletion, mydata
 from chat.web.common import now, render_form, show_errors
 
@@ -49,7 +50,7 @@ def delete_account() -> tuple[str, int] | BaseResponse:
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            deletion.delete_account(
+            events = deletion.delete_account(
                 db.session,
                 user,
                 form.password.data or "",
@@ -67,6 +68,7 @@ def delete_account() -> tuple[str, int] | BaseResponse:
         except Forbidden as exc:
             return _refused(form, exc.message, exc)
         logout_user()
+        broadcast(events)
         flash("Your account was deleted.", "info")
         return redirect(url_for("schedule.index"))
     return render_form("mydata/delete.html", form)

@@ -1268,6 +1268,12 @@ socket.on("report", (report) => panel.applyReport(report));
 socket.on("roles_changed", (event) => {
   if (event && event.session_id === sessionId && socket.connected) join();
 });
+// The account was deleted (in another tab): stop, and say why instead of reconnecting.
+socket.on("signed_out", (event) => {
+  socket.disconnect();
+  ready = false;
+  connection.textContent = (event && event.message) || "You are signed out.";
+});
 
 applyRoomState();
 updateCounter();
