@@ -536,7 +536,7 @@ class Visit(Base):
         ForeignKey("sessions.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    sid: Mapped[str] = mapped_column(String(64))
+    sid: Mapped[str] = mapped_column(String(64), index=True)  # a disconnect closes by sid
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

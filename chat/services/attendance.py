@@ -85,8 +85,8 @@ def depart(
     session_id: int | None = None,
     user_id: int | None = None,
 ) -> None:
-    """Close this connection's open visits: in one session, or everywhere (a disconnect).
-    Giving the connection's `user_id` lets the database use its index."""
+    """Close this connection's open visits: in one session, or everywhere (a disconnect);
+    `user_id`, when known, narrows it to that member's visits."""
     query = update(Visit).where(Visit.sid == sid, Visit.left_at.is_(None))
     if session_id is not None:
         query = query.where(Visit.session_id == session_id)
