@@ -11,12 +11,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from chat.models import Prompt
-from chat.services import accounts, messages, prompts, schedule
+from chat.services import accounts, attendance, messages, prompts, schedule
 from tests.conftest import LiveServer
 from tests.helpers import PASSWORD
 
@@ -136,3 +137,45 @@ def send(page: Any, text: str) -> None:
     box.fill(text)
     box.press("Enter")
     expect(box).to_have_value("")
+
+
+def create_past_session(
+    server: LiveServer, title: str, ago: timedelta, bodies: Sequence[str], **form: Any
+) -> int:
+    """A one-hour session that started `ago` (London time), Maya facilitating, with
+    `bodies` on its run sheet; `form` adds SessionInput fields (description, ...)."""
+    start = (datetime.now(UTC) - ago).replace(second=0, microsecond=0)
+    london = ZoneInfo("Europe/London")
+    with server.database() as db:
+        details = schedule.SessionInput(
+            title,
+            start.astimezone(london).replace(tzinfo=None),
+            (start + timedelta(hours=1)).astimezone(london).replace(tzinfo=None),
+            "Europe/London",
+            facilitator_emails=(MAYA,),
+            **form,
+        )
+        organiser = accounts.user_by_email(db, OLU)
+        made = schedule.create_session(db, organiser, details, start - timedelta(days=1)).id
+    add_prompts(server, made, bodies)
+    return made
+
+
+def hold_session(server: LiveServer, session_id: int, lines: Sequence[tuple[str, str]]) -> None:
+    """Play a past session's hour: Maya posts its first prompt two minutes in, `lines`
+    (email, text) answer it a minute apart, and everyone who spoke was present all hour."""
+    with server.database() as db:
+        found = schedule.get_session(db, session_id)
+        start = found.starts_at
+        maya = accounts.user_by_email(db, MAYA)
+        prompt = prompts.next_prompt(found)
+        assert prompt is not None
+        prompts.post_prompt(db, maya, found, prompt.id, start + timedelta(minutes=2), 15)
+        for minute, (email, text) in enumerate(lines, start=3):
+            author = accounts.user_by_email(db, email)
+            when = start + timedelta(minutes=minute)
+            messages.send_message(db, author, found, text, str(uuid.uuid4()), None, when, 15)
+        for email in dict.fromkeys((MAYA, *(email for email, _ in lines))):
+            sid = f"seed-{email}-{session_id}"
+            attendance.arrive(db, accounts.user_by_email(db, email), found, sid, start)
+            attendance.depart(db, sid, start + timedelta(minutes=60), session_id=session_id)

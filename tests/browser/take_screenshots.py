@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import re
 import tempfile
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect, sync_playwright
 
 from chat.services import (
     accounts,
-    attendance,
     conduct,
     consent,
-    messages,
-    prompts,
     recaps,
     schedule,
 )
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.helpers import (
     add_prompts,
+    create_past_session,
     create_session,
+    hold_session,
     message,
     register_users,
     send,
@@ -228,41 +225,6 @@ def shoot_safety(server, browser, open_as, maya, ana, ben, olu) -> None:
     olu.screenshot(path=OUT / "audit-log.png", full_page=True)
 
 
-def past_session(
-    server: LiveServer, title: str, ago: timedelta, lines: list[tuple[str, str]]
-) -> int:
-    """A session that went live `ago`, with a posted prompt, `lines` (email, text) answering
-    it, and everyone who wrote present for the whole hour."""
-    start = (datetime.now(UTC) - ago).replace(second=0, microsecond=0)
-    london = ZoneInfo("Europe/London")
-    with server.database() as db:
-        form = schedule.SessionInput(
-            title,
-            start.astimezone(london).replace(tzinfo=None),
-            (start + timedelta(hours=1)).astimezone(london).replace(tzinfo=None),
-            "Europe/London",
-            facilitator_emails=(MAYA,),
-        )
-        organiser = accounts.user_by_email(db, OLU)
-        session_id = schedule.create_session(db, organiser, form, start - timedelta(days=1)).id
-    add_prompts(server, session_id, [PROMPTS[1]])
-    with server.database() as db:
-        found = schedule.get_session(db, session_id)
-        maya = accounts.user_by_email(db, MAYA)
-        prompt = prompts.next_prompt(found)
-        assert prompt is not None
-        prompts.post_prompt(db, maya, found, prompt.id, start + timedelta(minutes=2), 15)
-        for minute, (email, text) in enumerate(lines, start=5):
-            author = accounts.user_by_email(db, email)
-            when = start + timedelta(minutes=minute)
-            messages.send_message(db, author, found, text, str(uuid.uuid4()), None, when, 15)
-        for email in {MAYA, *(email for email, _ in lines)}:
-            sid = f"seed-{email}"
-            attendance.arrive(db, accounts.user_by_email(db, email), found, sid, start)
-            attendance.depart(db, sid, start + timedelta(minutes=60), session_id=session_id)
-    return session_id
-
-
 def shoot_after(server: LiveServer) -> None:
     """After the hour: the review page and its banner, the published recap, attendance."""
     lines = [
@@ -271,8 +233,10 @@ def shoot_after(server: LiveServer) -> None:
         (CAL, "A wish to do it perfectly, which is its own kind of avoidance."),
         (ANA, "I wrote a letter I never sent; it helped me hold the ending."),
     ]
-    reviewing = past_session(server, "Endings, revisited", timedelta(hours=2), lines)
-    published = past_session(server, "Working with silence", timedelta(days=3), lines)
+    reviewing = create_past_session(server, "Endings, revisited", timedelta(hours=2), PROMPTS[1:2])
+    hold_session(server, reviewing, lines)
+    published = create_past_session(server, "Working with silence", timedelta(days=3), PROMPTS[1:2])
+    hold_session(server, published, lines)
     with server.database() as db:
         found = schedule.get_session(db, published)
         ben = accounts.user_by_email(db, BEN)

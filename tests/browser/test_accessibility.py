@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -26,7 +25,6 @@ from chat.services import (
     conduct,
     consent,
     invitations,
-    messages,
     prompts,
     questions,
     recaps,
@@ -39,8 +37,9 @@ from tests.browser.helpers import (
     LOBBY_MINUTES,
     MAYA,
     OLU,
-    add_prompts,
+    create_past_session,
     create_session,
+    hold_session,
     register_cast,
     register_users,
     seed_messages,
@@ -57,6 +56,10 @@ DEE = "dee@example.org"  # signed up, has not accepted the group agreement yet
 
 Q1 = "What first drew you to this work, and has that changed during your training?"
 Q2 = "What does an ending stir up in you?"
+ABOUT = {
+    "description": "A conversation about **endings** with clients.",
+    "content_note": "Bereavement and loss.",
+}
 LINES = [
     (ANA, "Old losses, if I am honest. Supervision helps me notice them."),
     (BEN, "Relief, then guilt about the relief."),
@@ -89,45 +92,6 @@ class Site:
     signed_in: dict[str, Any]  # email -> Playwright storage state
 
 
-def _session(server: LiveServer, title: str, ago: timedelta) -> int:
-    """A session that started `ago`, Maya facilitating, with both prompts on its run sheet."""
-    start = (datetime.now(UTC) - ago).replace(second=0, microsecond=0)
-    london = ZoneInfo("Europe/London")
-    with server.database() as db:
-        form = schedule.SessionInput(
-            title,
-            start.astimezone(london).replace(tzinfo=None),
-            (start + timedelta(hours=1)).astimezone(london).replace(tzinfo=None),
-            "Europe/London",
-            description="A conversation about **endings** with clients.",
-            content_note="Bereavement and loss.",
-            facilitator_emails=(MAYA,),
-        )
-        organiser = accounts.user_by_email(db, OLU)
-        made = schedule.create_session(db, organiser, form, start - timedelta(days=1)).id
-    add_prompts(server, made, [Q1, Q2])
-    return made
-
-
-def _hold(server: LiveServer, session_id: int, ago: timedelta) -> None:
-    """Post Q1 two minutes in, answer it, and keep everyone who wrote present all hour."""
-    start = (datetime.now(UTC) - ago).replace(second=0, microsecond=0)
-    with server.database() as db:
-        found = schedule.get_session(db, session_id)
-        maya = accounts.user_by_email(db, MAYA)
-        prompt = prompts.next_prompt(found)
-        assert prompt is not None
-        prompts.post_prompt(db, maya, found, prompt.id, start + timedelta(minutes=2), 15)
-        for minute, (email, text) in enumerate(LINES, start=3):
-            author = accounts.user_by_email(db, email)
-            when = start + timedelta(minutes=minute)
-            messages.send_message(db, author, found, text, str(uuid.uuid4()), None, when, 15)
-        for email in (MAYA, *(email for email, _ in LINES)):
-            sid = f"seed-{email}-{session_id}"
-            attendance.arrive(db, accounts.user_by_email(db, email), found, sid, start)
-            attendance.depart(db, sid, start + timedelta(minutes=60), session_id=session_id)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, browser: Any, axe_source: str) -> Iterator[Site]:
     server = LiveServer(Path(tmp_path_factory.mktemp("a11y"))).start()
@@ -146,7 +110,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Any, axe_source: str
         lobby = create_session(server, "Working with endings", MAYA)
         seed_messages(server, lobby, ANA, ["Hello from Leeds, early as ever."])
 
-        live = _session(server, "Staying with silence", timedelta(minutes=5))
+        live = create_past_session(
+            server, "Staying with silence", timedelta(minutes=5), [Q1, Q2], **ABOUT
+        )
         with server.database() as db:
             found = schedule.get_session(db, live)
             maya = accounts.user_by_email(db, MAYA)
@@ -168,10 +134,14 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Any, axe_source: str
                 LOBBY_MINUTES,
             )
 
-        reviewing = _session(server, "Endings, revisited", timedelta(hours=2))
-        _hold(server, reviewing, timedelta(hours=2))
-        recapped = _session(server, "Working with silence", timedelta(days=3))
-        _hold(server, recapped, timedelta(days=3))
+        reviewing = create_past_session(
+            server, "Endings, revisited", timedelta(hours=2), [Q1, Q2], **ABOUT
+        )
+        hold_session(server, reviewing, LINES)
+        recapped = create_past_session(
+            server, "Working with silence", timedelta(days=3), [Q1, Q2], **ABOUT
+        )
+        hold_session(server, recapped, LINES)
         now = datetime.now(UTC)
         with server.database() as db:
             found = schedule.get_session(db, recapped)
