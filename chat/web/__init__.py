@@ -18,6 +18,7 @@ from chat.web import (
     conduct,
     consent,
     headers,
+    health,
     invitations,
     mydata,
     organise,
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(recaps.bp)
     app.register_blueprint(conduct.bp)
     app.register_blueprint(consent.bp)
+    app.register_blueprint(health.bp)
     common.init_app(app)
     headers.init_app(app)
     # Invitation links are written to the log (there is no mail server), at INFO: make

@@ -30,6 +30,8 @@ PUBLIC = {
     "invitations.invitation",
     "conduct.agreement",
     "attendance.verify",
+    "health.healthz",
+    "health.readyz",
     "static",
 }
 # Signed-in members may use these (anonymous visitors are sent to sign in).
