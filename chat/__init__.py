@@ -45,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    # Flask-SocketIO keeps the message queue of an earlier app in this process; each app
+    # must get the one its own REDIS_URL calls for (or none).
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config["CHAT_ASYNC_MODE"],
