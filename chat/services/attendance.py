@@ -196,7 +196,7 @@ class Table:
     """A session's attendance: one row per person who was there, sorted by name."""
 
     title: str
-    when: str
+    live: Interval  # when it was live; pages show it in the viewer's zone
     length_minutes: int
     rows: tuple[Row, ...]
 
@@ -248,7 +248,7 @@ def table(db: Session, actor: User, session: ChatSession, now: datetime) -> Tabl
         for user in users
     ]
     rows.sort(key=lambda row: (row.name.casefold(), row.user_id))
-    return Table(session.title, describe_when(session), _whole_minutes(length), tuple(rows))
+    return Table(session.title, (start, end), _whole_minutes(length), tuple(rows))
 
 
 def table_csv(attendance: Table) -> str:

@@ -61,7 +61,7 @@ class Item:
     kind: str  # "message" or "question"
     id: int  # the message's seq, or the question's id
     body: str
-    time: str  # "20:03" in the session's zone
+    created_at: datetime  # pages show it in the viewer's zone
     prompt_number: int | None  # the Q number a message answered
     consent: str
     removed: bool = False  # removed by a moderator: never in the recap, nothing to choose
@@ -133,13 +133,12 @@ def _mine(db: Session, user: User, session: ChatSession) -> tuple[list[Message],
 def my_items(db: Session, user: User, session: ChatSession) -> list[Item]:
     """The user's messages, then their questions, each with its current choice."""
     own, asked = _mine(db, user, session)
-    zone = clock.zone(session.time_zone)
     items = [
         Item(
             kind="message",
             id=m.seq,
             body="" if m.deleted_at is not None else m.body,  # never re-show removed text
-            time=f"{m.created_at.astimezone(zone):%H:%M}",
+            created_at=m.created_at,
             prompt_number=m.prompt.number if m.prompt is not None else None,
             consent=m.consent,
             removed=m.deleted_at is not None,
@@ -151,7 +150,7 @@ def my_items(db: Session, user: User, session: ChatSession) -> list[Item]:
             kind="question",
             id=q.id,
             body=q.body,
-            time=f"{q.created_at.astimezone(zone):%H:%M}",
+            created_at=q.created_at,
             prompt_number=None,
             consent=q.consent,
             follows=q.from_message_id,

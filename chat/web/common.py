@@ -49,6 +49,39 @@ def local_time(moment: datetime) -> Markup:
     )
 
 
+def local_clock(moment: datetime) -> Markup:
+    """A short <time> like "15:03" in the viewer's zone, for lists under a `times_note`."""
+    local = moment.astimezone(clock.zone(viewer_zone()))
+    return Markup('<time datetime="{}" data-local="clock">{:%H:%M}</time>').format(
+        moment.isoformat(), local
+    )
+
+
+def local_span(start: datetime, end: datetime) -> Markup:
+    """A <time> like "Tue 1 Dec 2026, 15:00 to 16:00 EST" in the viewer's zone."""
+    tz = clock.zone(viewer_zone())
+    return Markup('<time datetime="{}" data-local="span" data-end="{}">{}</time>').format(
+        start.isoformat(),
+        end.isoformat(),
+        clock.describe_span(start.astimezone(tz), end.astimezone(tz)),
+    )
+
+
+def local_date(moment: datetime) -> str:
+    """The date in the viewer's zone, like "Tue 8 Dec 2026" (a session at 20:00 in London
+    falls on the next day in Tokyo)."""
+    return clock.long_date(moment.astimezone(clock.zone(viewer_zone())))
+
+
+def times_note(moment: datetime) -> Markup:
+    """Names the zone of the short times on a page, like "America/New_York (EST)", with
+    the abbreviation in force at `moment`; the browser re-renders it with the times."""
+    name = viewer_zone()
+    abbreviation = f"{moment.astimezone(clock.zone(name)):%Z}"
+    label = name if abbreviation == name else f"{name} ({abbreviation})"
+    return Markup('<span data-local-zone="{}">{}</span>').format(moment.isoformat(), label)
+
+
 def organiser_required(view: F) -> F:
     """Sign-in required, and 403 for anyone who is not an organiser."""
 
@@ -95,6 +128,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_clock"] = local_clock
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.globals["local_span"] = local_span
+    app.jinja_env.globals["times_note"] = times_note
     app.jinja_env.globals["weekdays"] = clock.WEEKDAYS
 
     @app.context_processor

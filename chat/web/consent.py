@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from chat.errors import ValidationError
 from chat.extensions import db
-from chat.services import clock, consent, rooms, schedule
+from chat.services import consent, rooms, schedule
 from chat.services.consent import Reminder, Review
 from chat.web.common import now
 
@@ -27,8 +27,8 @@ def _render(found: Review, errors: dict[str, str], submitted: dict[str, str]) ->
         errors=errors,
         submitted=submitted,
         choices=consent.CHOICE_LABELS,
-        closes=clock.format_local(found.closes_at, session.time_zone),
-        ended=clock.format_local(rooms.ends_at(session), session.time_zone),
+        closes=found.closes_at,
+        ended=rooms.ends_at(session),
     ), 400 if errors else 200
 
 

@@ -17,7 +17,7 @@ from wtforms import SelectField, TextAreaField
 from chat.errors import NotFound, ValidationError
 from chat.extensions import db
 from chat.models import RECAP_VISIBILITY, ChatSession, User
-from chat.services import clock, recaps, roles, rooms, schedule
+from chat.services import recaps, roles, rooms, schedule
 from chat.services.recaps import RecapView
 from chat.web.common import now, show_errors
 
@@ -82,7 +82,7 @@ def _page(session: ChatSession, form: RecapForm | None = None) -> tuple[str, int
         form=form,
         may_publish=viewer is not None and recaps.may_publish_now(viewer, session, moment),
         ended=moment >= rooms.ends_at(session),
-        closes_at=clock.describe_moment(view.review_closes_at),
+        closes_at=view.review_closes_at,
     )
     return page, 400 if form is not None and form.errors else 200
 

@@ -10,18 +10,49 @@ export function viewerZone() {
 }
 
 export function formatLocal(date, zone = viewerZone()) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", {
-      weekday: "short", day: "numeric", month: "short", hour: "2-digit",
-      minute: "2-digit", hourCycle: "h23", timeZone: zone, timeZoneName: "short",
-    }).formatToParts(date).map((p) => [p.type, p.value]),
-  );
-  return `${parts.weekday} ${parts.day} ${parts.month}, ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+  const p = partsOf(date, zone, {
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  });
+  return `${p.weekday} ${p.day} ${p.month}, ${p.hour}:${p.minute} ${p.timeZoneName}`;
 }
 
+function partsOf(date, zone, options) {
+  return Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", { hourCycle: "h23", timeZone: zone, ...options })
+      .formatToParts(date).map((p) => [p.type, p.value]),
+  );
+}
+
+// "Tue 1 Dec 2026, 20:00 to 21:00 GMT", as the server's describe_span writes it.
+function formatSpan(start, end, zone) {
+  const long = { weekday: "short", day: "numeric", month: "short", year: "numeric",
+    hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+  const a = partsOf(start, zone, long);
+  const b = partsOf(end, zone, long);
+  const day = (p) => `${p.weekday} ${p.day} ${p.month} ${p.year}`;
+  if (day(a) === day(b)) return `${day(a)}, ${a.hour}:${a.minute} to ${b.hour}:${b.minute} ${b.timeZoneName}`;
+  return `${day(a)}, ${a.hour}:${a.minute} ${a.timeZoneName} to ${day(b)}, ${b.hour}:${b.minute} ${b.timeZoneName}`;
+}
+
+// Re-renders what the server wrote in another zone: full times, short "20:03" clocks,
+// spans, and the notes that name the zone of the short ones.
 export function localiseTimes(root = document) {
+  const zone = viewerZone();
   for (const el of root.querySelectorAll("time[data-local]")) {
-    el.textContent = formatLocal(new Date(el.getAttribute("datetime")));
+    const date = new Date(el.getAttribute("datetime"));
+    if (el.dataset.local === "clock") {
+      const p = partsOf(date, zone, { hour: "2-digit", minute: "2-digit" });
+      el.textContent = `${p.hour}:${p.minute}`;
+    } else if (el.dataset.local === "span") {
+      el.textContent = formatSpan(date, new Date(el.dataset.end), zone);
+    } else {
+      el.textContent = formatLocal(date);
+    }
+  }
+  for (const el of root.querySelectorAll("[data-local-zone]")) {
+    const p = partsOf(new Date(el.dataset.localZone), zone, { timeZoneName: "short" });
+    el.textContent = p.timeZoneName === zone ? zone : `${zone} (${p.timeZoneName})`;
   }
 }
 

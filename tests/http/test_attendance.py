@@ -97,7 +97,8 @@ def test_the_table_shows_minutes_share_messages_and_questions(
     attend(hostile, attended, 0, 6)
     auth.login(guest.email)
     page = text_of(client.get(f"/sessions/{attended.id}/attendance"))
-    assert "Tue 1 Dec 2026, 20:00 to 21:00 GMT (60 minutes live)" in page
+    # in the viewer's zone (UTC without a profile zone or browser cookie), named
+    assert ">Tue 1 Dec 2026, 20:00 to 21:00 UTC</time> (60 minutes live)" in page
     assert "A certificate of attendance needs 75%" in page
     assert f'href="/sessions/{attended.id}/attendance.csv"' in page
     rows = re.findall(r"<tr> <th scope=\"row\">(.*?)</th> <td>(\d+)</td> <td>(.*?)</td>", page)

@@ -216,7 +216,7 @@ def test_staff_see_when_the_window_closes_and_cannot_publish_before(
     auth.login(facilitator.email)
     page = client.get(f"/sessions/{chat.id}/recap").get_data(as_text=True)
     assert "Preview: not published" in page
-    assert "Thu 3 Dec 2026, 21:00 EST" in page
+    assert "Fri 4 Dec, 02:00 UTC" in page  # 21:00 EST, in the viewer's zone (UTC here)
     assert 'name="summary"' not in page
     response = client.post(
         f"/sessions/{chat.id}/recap", data={"summary": "x", "visibility": "members"}

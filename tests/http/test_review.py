@@ -93,8 +93,12 @@ def test_the_page_lists_only_my_messages_and_questions(
     assert "I count down the sessions with clients" in page
     assert "How do you end with a client who ghosts?" in page
     assert "Sam&#39;s own thoughts" not in page and "Sam's own thoughts" not in page
-    assert f"<legend>Message #{chat['first']} at 20:03: “Endings &lt;b&gt;stir" in page
-    assert "The review window is open until <strong>Thu 3 Dec, 21:00 GMT</strong>" in page
+    # times in the viewer's zone (UTC here: no profile zone, no browser cookie), named
+    assert f"<legend>Message #{chat['first']} at <time" in page
+    assert 'data-local="clock">20:03</time>: “Endings &lt;b&gt;stir' in page
+    assert "Times are in <span data-local-zone" in page and ">UTC</span>" in page
+    assert "The review window is open until <strong><time" in page
+    assert "data-local>Thu 3 Dec, 21:00 UTC</time></strong>" in page
     for key in (
         f"message-{chat['first']}",
         f"message-{chat['second']}",
@@ -193,7 +197,7 @@ def test_a_post_without_a_scope_is_refused(
     [
         ("member", -0.5, 409, "once the session has ended (Tue 1 Dec, 21:00 GMT)"),
         ("member", 0, 200, "The review window is open until"),
-        ("member", 48, 200, "The review window closed Thu 3 Dec, 21:00 GMT"),
+        ("member", 48, 200, "data-local>Thu 3 Dec, 21:00 UTC</time>. You can still change"),
         ("other", 1, 403, "nothing to review"),  # wrote nothing in this session
         ("non-participant", 1, 403, "nothing to review"),
         ("non-participant", -0.5, 403, "nothing to review"),

@@ -170,13 +170,15 @@ def test_markdown_download(
 def test_html_is_a_print_friendly_page_with_every_user_text_escaped(
     client: FlaskClient, auth: Any, ended: ChatSession, member: User
 ) -> None:
+    client.set_cookie("tz", "America/New_York", domain="traineetalk.test")
     page = download(client, auth, member, ended, "html").get_data(as_text=True)
     assert '<html lang="en">' in page and "@media print" in page
     assert "site-header" not in page  # standalone: no navigation to print
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<script" not in page and "<b>" not in page
     assert "Silence, &#34;comfortable&#34; or not,\nstill speaks." in page
-    assert '<time datetime="2026-12-01T20:03:00-05:00">20:03</time>' in page
+    assert '<time datetime="2026-12-01T20:03:00-05:00" data-local="clock">20:03</time>' in page
+    assert ">America/New_York (EST)</span>" in page
     assert "Tue 1 Dec 2026, 20:00 to 21:00 EST" in page
     assert "heart 1" in page and "(1 in all)" in page
     assert "wrong room" not in page
