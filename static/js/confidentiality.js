@@ -46,8 +46,8 @@ export function createGuard({ sessionId, request, online, input, noun }) {
   dismissButton.hidden = true;
   note.append(noteText, dismissButton);
 
-  const anchor = (input.labels && input.labels[0]) || input;
-  anchor.before(prompt, note);
+  // Right above the box the words are in (and inside whatever row holds its label).
+  input.before(prompt, note);
 
   let pending = null; // { resolve, body, findings } from Send until the writer decides
 

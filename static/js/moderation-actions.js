@@ -62,7 +62,7 @@ export function createModeration({ sessionId, request, online, me, isStaff, isOr
       const li = make("li", "sanction");
       const what = s.kind === "mute" ? `muted until ${formatLocal(new Date(s.until))}` : "removed from this session";
       li.append(make("strong", "", s.user.name), ` ${what}: `, make("span", "", s.reason), " ");
-      const undo = button(s.kind === "mute" ? "Unmute" : "Readmit", "chip");
+      const undo = button(s.kind === "mute" ? "Unmute" : "Readmit", "chip staff-action");
       undo.dataset.userId = String(s.user.id);
       undo.dataset.event = s.kind === "mute" ? "unmute_member" : "readmit_member";
       undo.append(make("span", "visually-hidden", ` ${s.user.name}`));
@@ -137,12 +137,12 @@ export function createModeration({ sessionId, request, online, me, isStaff, isOr
     const bar = li.querySelector(".msg-actions");
     const edit = button("Edit", "chip edit-button");
     edit.dataset.mod = "edit";
-    const mark = button(message.sensitive ? "Unmark sensitive" : "Mark sensitive", "chip sensitive-button");
+    const mark = button(message.sensitive ? "Unmark sensitive" : "Mark sensitive", "chip sensitive-button staff-action");
     mark.dataset.mod = "sensitive";
-    const moderate = button("Moderate…", "chip moderate-button");
+    const moderate = button("Moderate…", "chip moderate-button staff-action");
     moderate.dataset.mod = "moderate";
     moderate.setAttribute("aria-haspopup", "dialog");
-    const restore = button("Restore", "chip restore-button");
+    const restore = button("Restore", "chip restore-button staff-action");
     restore.dataset.mod = "restore";
     bar.append(edit, mark, moderate, restore);
   }
@@ -156,6 +156,7 @@ export function createModeration({ sessionId, request, online, me, isStaff, isOr
     const removed = li.classList.contains("msg-removed");
     const others = Number(li.dataset.authorId) !== me.id;
     edit.hidden = !(ownEditable(li) || (staff && others && stored && !removed));
+    edit.classList.toggle("staff-action", staff && others); // editing someone else's words
     li.querySelector(".sensitive-button").hidden = !staff || !stored || removed;
     li.querySelector(".moderate-button").hidden = !staff || !stored || removed || !others;
     li.querySelector(".restore-button").hidden = !staff || !removed;

@@ -4,6 +4,7 @@
 // staff-panel.js mounts it and feeds it the join ack's `reports` and every `report`
 // event. The server authorises every action. Text enters the page through textContent.
 import { button, make, setTime } from "./common.js";
+import { showPaneOf } from "./room-layout.js";
 
 const OFFLINE = "You are offline; try again once the connection is back.";
 const MAX_RESOLUTION = 300;
@@ -94,6 +95,7 @@ export function createModerationQueue({ sessionId, request, online }) {
 
   function reveal(report, status) {
     const node = findTarget(report.target);
+    if (node) showPaneOf(node); // on a phone, the chat or questions tab
     if (!node || node.getClientRects().length === 0) {
       const where = report.target.kind === "message" ? "the loaded chat (it may be earlier, removed or filtered out)" : "the questions";
       status.textContent = `It is not in ${where}.`;

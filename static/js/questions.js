@@ -184,26 +184,26 @@ export function createQuestions({ sessionId, request, online, me, onReport }) {
       return b;
     };
     actions.append(
-      named("Approve", "approve"),
-      named("Spotlight", "spotlight"),
-      named("Discuss again", "spotlight-again"),
-      named("Back to the queue", "reopen"),
-      named("Mark answered", "answer"),
-      named("Restore", "restore"),
+      named("Approve", "approve", "staff-action"),
+      named("Spotlight", "spotlight", "staff-action"),
+      named("Discuss again", "spotlight-again", "staff-action"),
+      named("Back to the queue", "reopen", "staff-action"),
+      named("Mark answered", "answer", "staff-action"),
+      named("Restore", "restore", "staff-action"),
       named("Edit", "edit"),
       named("Withdraw", "withdraw"),
-      named("Dismiss", "dismiss", "qa-dismiss"),
+      named("Dismiss", "dismiss", "qa-dismiss staff-action"),
       named("Report", "report"),
     );
     const mergeBox = make("details", "qa-merge");
-    const mergeSummary = make("summary", "", "Merge into…");
+    const mergeSummary = make("summary", "staff-action", "Merge into…");
     const mergeForm = make("form", "qa-merge-form");
     const selectId = `qa-merge-${id}`;
     const mergeLabel = make("label", "", "Merge this question into");
     mergeLabel.htmlFor = selectId;
     const select = make("select", "qa-merge-select");
     select.id = selectId;
-    const mergeButton = button("Merge", "chip", "merge");
+    const mergeButton = button("Merge", "chip staff-action", "merge");
     mergeButton.type = "submit";
     mergeForm.append(mergeLabel, select, mergeButton);
     mergeBox.append(mergeSummary, mergeForm);
@@ -286,6 +286,7 @@ export function createQuestions({ sessionId, request, online, me, onReport }) {
       dismiss: moderating && ACTIVE.has(q.status),
       report: !moderating && !isMine && q.status !== "merged",
     };
+    find("[data-action='edit']").classList.toggle("staff-action", moderating && !isMine);
     for (const b of li.querySelectorAll(".qa-actions > button")) {
       b.hidden = !may[b.dataset.action];
       setText(b.querySelector(".qa-name"), `: ${words}`);

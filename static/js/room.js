@@ -3,11 +3,14 @@
 // The contract is docs/protocol.md. User text only ever enters the page through
 // textContent and text nodes (links through createElement("a")), never as HTML.
 import { formatLocal } from "./local-time.js";
+import { createCatchUp } from "./catch-up.js";
 import { button, duration, make, newClientId, renderBody, setTime } from "./common.js";
 import { createGuard } from "./confidentiality.js";
+import { createMentionSuggestions, markMention, mentions } from "./mentions.js";
 import { createModeration } from "./moderation-actions.js";
 import { createQuestions } from "./questions.js";
 import { createReports } from "./reports.js";
+import { createRoomAlerts } from "./room-alerts.js";
 import { createStaffPanel } from "./staff-panel.js";
 
 const MAX_BODY = 2000;
@@ -108,7 +111,9 @@ let room = null; // the room's controls (the `room` event), once joined
 // What the next message answers: "current" follows whichever prompt is current,
 // "none" is general chat, anything else is the id (a string) of a posted prompt.
 let answerChoice = "current";
-let filterId = ""; // "" shows everything; a prompt id shows that prompt and its answers
+// What the chat shows: "" everything, "prompts" prompts and announcements, "mentions" the
+// messages that mention me, or a prompt id: that prompt and its answers.
+let filterId = "";
 let slowWait = null; // { until (ms, local clock), message } while slow mode holds the outbox
 
 // ---- small helpers ----------------------------------------------------------------------
@@ -219,10 +224,10 @@ function buildActions(message) {
     b.append(" ", make("span", "reaction-count"));
     bar.append(b);
   }
-  const pin = button("Pin", "chip pin-button", "pin");
+  const pin = button("Pin", "chip pin-button staff-action", "pin");
   pin.hidden = true;
   bar.append(pin);
-  const toQuestion = button("Make a question", "chip to-question-button", "to-question");
+  const toQuestion = button("Make a question", "chip to-question-button staff-action", "to-question");
   toQuestion.hidden = true;
   bar.append(toQuestion);
   const del = button("Delete", "chip delete-button", "delete");
@@ -239,7 +244,7 @@ function setKind(li, message) {
   li.classList.toggle("msg-prompt", kind === "prompt");
   li.classList.toggle("msg-announcement", kind === "announcement");
   li.dataset.prompt = message.prompt ? String(message.prompt.id) : "";
-  markMatch(li);
+  markMatch(li, message);
 }
 
 function buildMessage(message, pending) {
@@ -253,6 +258,7 @@ function buildMessage(message, pending) {
   li.append(buildBody(message.body));
   li.append(make("div", "msg-status"));
   li.append(buildActions(message));
+  markMention(li, message, me);
   moderation.decorate(li, message); // edited, sensitive, removed; edit and moderate buttons
   if (pending) {
     li.dataset.status = "sending";
@@ -351,12 +357,12 @@ function updateEmpty() {
   const none = Boolean(filterId) && list.childElementCount > 0 && !list.querySelector(".msg.match");
   filterEmpty.hidden = !none;
   if (none) {
-    const p = promptById(Number(filterId));
-    setText(filterEmpty, p ? `Nothing for Q${p.number} yet.` : "Nothing to show yet.");
+    setText(filterEmpty, filterEmptyText());
   }
 }
 
-function addStored(message) {
+// `live`: a new arrival (broadcast or catch-up), which waits while the reader has paused.
+function addStored(message, live = false) {
   if (!message || message.session_id !== sessionId) return;
   lastSeenId = Math.max(lastSeenId, message.id);
   if (deleted.has(message.id)) return;
@@ -370,12 +376,27 @@ function addStored(message) {
   if (shown.has(message.id)) return;
   const li = buildMessage(message, false);
   shown.set(message.id, { message, li });
-  place(li, message.id);
+  if (!live || message.author.id === me.id || !catchUp.holds(message.id)) place(li, message.id);
   updateEmpty();
 }
 
-function addMany(messages) {
-  quietly(() => messages.forEach(addStored));
+function addMany(messages, live = false) {
+  quietly(() => messages.forEach((message) => addStored(message, live)));
+}
+
+// Messages that waited while the reader paused (catch-up.js) take their places now.
+function showHeld(ids) {
+  quietly(() => {
+    for (const id of ids) {
+      const entry = shown.get(id);
+      if (!entry) continue;
+      for (const node of entry.li.querySelectorAll(".msg-reply")) {
+        if (deleted.has(Number(node.dataset.replyTo))) fillReplyContext(node, { deleted: true });
+      }
+      place(entry.li, id);
+    }
+  });
+  updateEmpty();
 }
 
 // An unsent message was stored: it becomes the stored one in place, so screen readers
@@ -404,6 +425,7 @@ function settle(item, message) {
 function markDeleted(id) {
   deleted.add(id);
   mine.delete(id);
+  catchUp.drop(id);
   const entry = shown.get(id);
   if (entry) {
     if (entry.li.contains(document.activeElement)) log.focus();
@@ -472,7 +494,7 @@ async function fetchAfter(afterId, gen) {
       say(`Some messages could not be loaded: ${ack.error.message}`);
       return;
     }
-    keepingScroll(() => addMany(ack.messages));
+    keepingScroll(() => addMany(ack.messages, true));
     if (!ack.more_after || ack.messages.length === 0) return;
     after = ack.messages[ack.messages.length - 1].id;
   }
@@ -517,7 +539,7 @@ async function joined(ack, gen) {
     mine.set(Number(id), new Set(kinds));
   }
   const first = !joinedOnce;
-  keepingScroll(() => addMany(ack.messages), first);
+  keepingScroll(() => addMany(ack.messages, !first), first);
   for (const message of ack.revised || []) replaceMessage(message);
   moderation.applySanctions({ session_id: sessionId, sanctions: ack.sanctions || [] });
   if (first) {
@@ -736,6 +758,7 @@ async function submit() {
   showItemStatus(item);
   outbox.push(item);
   if (!ready) connection.textContent = socket.connected ? "Joining the room…" : OFFLINE_WITH_OUTBOX;
+  catchUp.resume(); // writing rejoins the conversation, as in Slack: what waited shows first
   keepingScroll(() => {
     list.append(item.li);
     updateEmpty();
@@ -982,39 +1005,66 @@ function renderAnswering() {
   setOptions(answerSelect, options, answerChoice === "current" && !current ? "none" : answerChoice);
 }
 
-function markMatch(li) {
-  li.classList.toggle("match", !filterId || li.dataset.prompt === filterId);
+// Whether a message passes the filter, from its kind, the prompt it belongs to (an id as a
+// string, "" for none) and whether it mentions me.
+function passesFilter(kind, promptId, mentionsMe) {
+  if (filterId === "prompts") return kind === "prompt" || kind === "announcement";
+  if (filterId === "mentions") return mentionsMe;
+  return !filterId || promptId === filterId;
+}
+
+// `message` when the item is (re)built; a filter change re-marks from what the item holds.
+function markMatch(li, message) {
+  if (message) li.dataset.mentionsMe = String(mentions(message.body || "", me.name));
+  const kind = li.classList.contains("msg-prompt") ? "prompt"
+    : li.classList.contains("msg-announcement") ? "announcement" : "message";
+  li.classList.toggle("match", passesFilter(kind, li.dataset.prompt, li.dataset.mentionsMe === "true"));
+}
+
+// What the filter shows, in words: "Q2 and its answers", "mentions of you".
+function filterName() {
+  if (filterId === "prompts") return "prompts and announcements";
+  if (filterId === "mentions") return "mentions of you";
+  const p = promptById(Number(filterId));
+  return p ? `Q${p.number} and its answers` : "this question and its answers";
+}
+
+function filterEmptyText() {
+  if (filterId === "prompts") return "No prompts or announcements yet.";
+  if (filterId === "mentions") return "No mentions of you yet.";
+  const p = promptById(Number(filterId));
+  return p ? `Nothing for Q${p.number} yet.` : "Nothing to show yet.";
 }
 
 function renderFilterOptions() {
-  const prompts = postedPrompts();
-  chatTools.hidden = prompts.length === 0;
-  const options = [["", "All messages"]];
-  for (const p of prompts) options.push([String(p.id), `Q${p.number} and its answers`]);
+  chatTools.hidden = false; // once joined: the filters and the pause are always useful
+  const options = [["", "All messages"], ["prompts", "Prompts and announcements"], ["mentions", "Mentions of me"]];
+  for (const p of postedPrompts()) options.push([String(p.id), `Q${p.number} and its answers`]);
   setOptions(filterSelect, options, filterId);
 }
 
-// Show one prompt and its answers (a class on the list hides the rest), or everything.
+// Show only what passes the filter (a class on the list hides the rest), or everything.
+// A filter looks through the whole session, so every earlier page is loaded first.
 async function applyFilter(value) {
   filterId = value;
   list.classList.toggle("filtering", Boolean(filterId));
-  for (const li of list.children) markMatch(li);
+  for (const { li } of shown.values()) markMatch(li); // held ones too (catch-up.js)
+  for (const item of outbox) markMatch(item.li);
+  catchUp.refresh();
   updateEmpty();
   log.scrollTop = log.scrollHeight;
   if (!filterId) {
     say("Showing all messages.");
     return;
   }
-  const p = promptById(Number(filterId));
-  const name = p ? `Q${p.number}` : "the question";
   if (moreBefore) {
-    say(`Loading earlier messages so that no answer to ${name} is missed…`);
+    say(`Loading earlier messages so that nothing in ${filterName()} is missed…`);
     await loadAllEarlier();
     if (filterId !== value) return;
     log.scrollTop = log.scrollHeight;
   }
   const n = list.querySelectorAll(".msg.match").length;
-  say(`Showing ${name} and its answers: ${n} ${n === 1 ? "message" : "messages"}.`);
+  say(`Showing ${filterName()}: ${n} ${n === 1 ? "message" : "messages"}.`);
 }
 
 function renderQuestion() {
@@ -1124,6 +1174,7 @@ function applyRoomState() {
 
 function applyState(next) {
   if (!next || next.session_id !== sessionId) return;
+  alerts.onState(state.state, next.state);
   state = next;
   clockOffset = Date.parse(next.server_time) - Date.now();
   if (label.dataset.state !== next.state) {
@@ -1165,6 +1216,7 @@ function applyPresence(p) {
   if (!p || p.session_id !== sessionId) return;
   presenceCount.textContent = String(p.count);
   presenceNoun.textContent = p.count === 1 ? "person" : "people";
+  suggestions.setPresent(p.people);
   // Only facilitators and organisers are sent the names; members see the count.
   if (Array.isArray(p.people)) {
     presenceList.replaceChildren(...p.people.map((person) => make("li", "", person.name)));
@@ -1209,9 +1261,24 @@ const moderation = createModeration({
 list.addEventListener("click", (event) => {
   moderation.handleClick(event, (id) => (shown.has(id) ? shown.get(id).message : null));
 });
+const catchUp = createCatchUp({
+  log,
+  toolbar: chatTools,
+  reveal: showHeld,
+  visible: (id) => shown.has(id) && shown.get(id).li.classList.contains("match"),
+  nearBottom,
+  say,
+});
 const reporting = createReports({ sessionId, request, online: () => ready });
 const guard = createGuard({ sessionId, request, online: () => ready, input, noun: "message" });
 const questions = createQuestions({ sessionId, request, online: () => ready, me, onReport: reporting.open });
+const suggestions = createMentionSuggestions({
+  input,
+  me,
+  messages: () => Array.from(shown.values(), (entry) => entry.message),
+  facilitators: JSON.parse(root.dataset.facilitators || "[]"),
+});
+const alerts = createRoomAlerts({ me, log, title: root.querySelector("h1").textContent });
 
 socket.on("connect", () => {
   generation += 1;
@@ -1237,7 +1304,8 @@ socket.on("room", applyRoom);
 socket.on("message", (message) => {
   if (!message || message.session_id !== sessionId) return;
   const before = lastSeenId;
-  keepingScroll(() => addStored(message));
+  if (message.id > before) alerts.onLiveMessage(message); // even while the view is paused
+  keepingScroll(() => addStored(message, true));
   // A broadcast we missed (ids go up by one per message): fetch what is between.
   if (ready && message.id > before + 1) {
     const missing = firstMissing(Math.max(before + 1, floor), message.id);

@@ -257,6 +257,7 @@ def test_a_revoked_facilitator_loses_the_panel_without_a_reload(
 
 def test_the_room_fits_a_phone(open_room: Callable) -> None:
     maya = open_room(MAYA, viewport={"width": 390, "height": 844}, is_mobile=True)
+    maya.get_by_role("tab", name="Facilitator").click()  # on a phone the panel has a tab
     panel(maya).get_by_role("button", name=f"Post next: {Q1}").click()
     panel(maya).get_by_role("button", name=f"Post next: {Q2}").click()
     ana = open_room(ANA, viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -264,6 +265,7 @@ def test_the_room_fits_a_phone(open_room: Callable) -> None:
     expect(ana.get_by_label("Answering").locator("option")).to_have_count(3)
     panel(maya).get_by_role("button", name="Lock room").click()
     expect(ana.get_by_text(PAUSED)).to_be_visible()
+    maya.get_by_role("tab", name="Chat").click()
     for page in (maya, ana):
         expect(page.locator("#current-question")).to_be_visible()
         # a phone browser widens its layout to fit what overflows, so measure against 390
