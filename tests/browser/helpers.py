@@ -17,7 +17,16 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from chat.models import Prompt
-from chat.services import accounts, attendance, messages, prompts, schedule
+from chat.services import (
+    accounts,
+    attendance,
+    messages,
+    prompts,
+    questions,
+    recaps,
+    rooms,
+    schedule,
+)
 from tests.conftest import LiveServer
 from tests.helpers import PASSWORD
 
@@ -145,20 +154,67 @@ def create_past_session(
     """A one-hour session that started `ago` (London time), Maya facilitating, with
     `bodies` on its run sheet; `form` adds SessionInput fields (description, ...)."""
     start = (datetime.now(UTC) - ago).replace(second=0, microsecond=0)
+    made = create_london_session(server, title, start, MAYA, **form)
+    add_prompts(server, made, bodies)
+    return made
+
+
+def create_london_session(
+    server: LiveServer, title: str, starts: datetime, *facilitators: str, **form: Any
+) -> int:
+    """A one-hour session at the instant `starts`, scheduled in London time by Olu
+    (written straight to the database: quicker than the CLI, and any date, past or
+    future), with `facilitators` by email; `form` adds SessionInput fields."""
     london = ZoneInfo("Europe/London")
     with server.database() as db:
         details = schedule.SessionInput(
             title,
-            start.astimezone(london).replace(tzinfo=None),
-            (start + timedelta(hours=1)).astimezone(london).replace(tzinfo=None),
+            starts.astimezone(london).replace(tzinfo=None),
+            (starts + timedelta(hours=1)).astimezone(london).replace(tzinfo=None),
             "Europe/London",
-            facilitator_emails=(MAYA,),
+            facilitator_emails=facilitators,
             **form,
         )
         organiser = accounts.user_by_email(db, OLU)
-        made = schedule.create_session(db, organiser, details, start - timedelta(days=1)).id
-    add_prompts(server, made, bodies)
-    return made
+        # Scheduled a day ahead, as an organiser would have (a past start is refused).
+        scheduled_at = min(datetime.now(UTC), starts - timedelta(days=1))
+        return schedule.create_session(db, organiser, details, scheduled_at).id
+
+
+def stage_room(
+    server: LiveServer,
+    session_id: int,
+    lines: Sequence[tuple[str, str]],
+    asked: Sequence[tuple[str, str]],
+) -> None:
+    """A room in full swing before anyone opens the page: Maya has opened it and posted
+    its first prompt, `lines` answer it and `asked` are in the question queue, each as
+    (email, text)."""
+    with server.database() as db:
+        found = schedule.get_session(db, session_id)
+        now = datetime.now(UTC)
+        maya = accounts.user_by_email(db, MAYA)
+        rooms.open_now(db, maya, found, now, LOBBY_MINUTES)
+        prompt = prompts.next_prompt(found)
+        assert prompt is not None
+        prompts.post_prompt(db, maya, found, prompt.id, now, LOBBY_MINUTES)
+        for email, text in lines:
+            author = accounts.user_by_email(db, email)
+            messages.send_message(
+                db, author, found, text, str(uuid.uuid4()), None, now, LOBBY_MINUTES
+            )
+        for email, text in asked:
+            author = accounts.user_by_email(db, email)
+            questions.ask(db, author, found, text, False, str(uuid.uuid4()), now, LOBBY_MINUTES)
+
+
+def publish_recap(server: LiveServer, session_id: int, summary: str) -> None:
+    """Maya publishes a past session's recap for members (its review window must be over:
+    a session more than three days ago)."""
+    with server.database() as db:
+        found = schedule.get_session(db, session_id)
+        maya = accounts.user_by_email(db, MAYA)
+        recaps.publish(db, maya, found, summary, "members", datetime.now(UTC))
 
 
 def hold_session(server: LiveServer, session_id: int, lines: Sequence[tuple[str, str]]) -> None:

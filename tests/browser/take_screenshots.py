@@ -1,5 +1,6 @@
-"""Screenshots for docs/screenshots/: the room for a member and a facilitator, desktop and
-phone; the questions from the room for both; the group agreement, the confidentiality
+"""More screenshots for docs/screenshots/ than the browser suite keeps (the lobby, the live
+room and the recap come from tests/browser/test_screenshots.py): the questions from the
+room for a member and a facilitator, desktop and phone; the group agreement, the confidentiality
 guard, reporting and moderating; the audit log; the run sheet; the facilitators page.
 
 Not a test (pytest does not collect it). Run it from the project root:
@@ -19,9 +20,6 @@ from playwright.sync_api import expect, sync_playwright
 from chat.services import (
     accounts,
     conduct,
-    consent,
-    recaps,
-    schedule,
 )
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.helpers import (
@@ -114,16 +112,6 @@ def shoot(server: LiveServer, session_id: int) -> None:
         backstage.get_by_role("button", name="Send note").click()
         expect(maya.get_by_text("I'll keep an eye out.")).to_be_visible()
 
-        chat_heading = maya.get_by_role("heading", name="Chat", exact=True)
-        chat_heading.evaluate("(node) => node.scrollIntoView()")
-        maya.screenshot(path=OUT / "room-facilitator.png")
-        ana.screenshot(path=OUT / "room-member.png", full_page=True)
-
-        for email, name in ((MAYA, "facilitator"), (ANA, "member")):
-            phone = open_as(email, viewport=PHONE, is_mobile=True)
-            phone.locator("#chat").scroll_into_view_if_needed()
-            phone.screenshot(path=OUT / f"room-{name}-phone.png", full_page=True)
-
         # questions from the room: asked, upvoted, one being discussed, one waiting
         cal = open_as(CAL, viewport=DESKTOP)
         asked = [
@@ -153,18 +141,22 @@ def shoot(server: LiveServer, session_id: int) -> None:
             page.locator("#questions").screenshot(path=OUT / f"questions-{name}.png")
         for email, name in ((ANA, "member"), (MAYA, "facilitator")):
             small = open_as(email, viewport=PHONE, is_mobile=True)
+            small.get_by_role("tab", name="Questions").click()  # a phone shows one pane
             expect(small.get_by_role("region", name="Now discussing")).to_be_visible()
-            small.locator("#questions").screenshot(path=OUT / f"questions-{name}-phone.png")
+            small.screenshot(path=OUT / f"questions-{name}-phone.png", full_page=True)
             small.context.close()
         maya.get_by_label("Pre-moderate questions").uncheck()
         panel.get_by_label("Slow mode (members)").select_option("0")
-        shoot_safety(server, browser, open_as, maya, ana, ben, olu)
-
         # a paused room, as a member on a phone sees it
+        phone = open_as(ANA, viewport=PHONE, is_mobile=True)
+        expect(message(phone, "Old losses")).to_be_visible()
         panel.get_by_role("button", name="Lock room").click()
         expect(phone.get_by_label("Your message")).to_be_disabled()
         phone.locator("#composer").evaluate("(node) => node.scrollIntoView({block: 'end'})")
         phone.screenshot(path=OUT / "room-member-locked-phone.png")
+        panel.get_by_role("button", name="Unlock room").click()
+
+        shoot_safety(server, browser, open_as, maya, ana, ben, olu)
 
         # where the facilitator prepares, and where the organiser invites
         maya.goto(f"{url}/run-sheet")
@@ -226,7 +218,7 @@ def shoot_safety(server, browser, open_as, maya, ana, ben, olu) -> None:
 
 
 def shoot_after(server: LiveServer) -> None:
-    """After the hour: the review page and its banner, the published recap, attendance."""
+    """After the hour: the review page and its banner, and the attendance table."""
     lines = [
         (ANA, "Old losses, if I am honest. Supervision helps me notice them."),
         (BEN, "Relief, then guilt about the relief."),
@@ -235,19 +227,8 @@ def shoot_after(server: LiveServer) -> None:
     ]
     reviewing = create_past_session(server, "Endings, revisited", timedelta(hours=2), PROMPTS[1:2])
     hold_session(server, reviewing, lines)
-    published = create_past_session(server, "Working with silence", timedelta(days=3), PROMPTS[1:2])
-    hold_session(server, published, lines)
-    with server.database() as db:
-        found = schedule.get_session(db, published)
-        ben = accounts.user_by_email(db, BEN)
-        mine = consent.review(db, ben, found, datetime.now(UTC)).items[0]
-        consent.set_consent(db, ben, found, "message", mine.id, "anonymise", datetime.now(UTC))
-        recaps.publish(
-            db, accounts.user_by_email(db, MAYA), found,
-            "We stayed with what endings stir up in us: old losses, relief and guilt, and "
-            "the wish to get it right. Thank you all for your honesty.",
-            "members", datetime.now(UTC),
-        )  # fmt: skip
+    ended = create_past_session(server, "Working with silence", timedelta(days=3), PROMPTS[1:2])
+    hold_session(server, ended, lines)
     path = chromium_path()
     assert path, "Chromium is not installed"
     with sync_playwright() as playwright:
@@ -258,10 +239,8 @@ def shoot_after(server: LiveServer) -> None:
         ana.screenshot(path=OUT / "review.png", full_page=True)
         ana.goto(f"{server.url}/")
         ana.screenshot(path=OUT / "review-banner.png")
-        ana.goto(f"{server.url}/sessions/{published}/recap")
-        ana.screenshot(path=OUT / "recap.png", full_page=True)
         maya = sign_in(browser.new_context(viewport=DESKTOP), server, MAYA)
-        maya.goto(f"{server.url}/sessions/{published}/attendance")
+        maya.goto(f"{server.url}/sessions/{ended}/attendance")
         maya.screenshot(path=OUT / "attendance.png", full_page=True)
         browser.close()
 
