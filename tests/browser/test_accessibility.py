@@ -9,6 +9,7 @@ reported with its rule, help text and the selectors of the offending elements.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -300,6 +301,20 @@ def test_member_pages(scanner: Scanner, site: Site) -> None:
     ).get_by_role("button", name="Report").click()
     expect(page.get_by_role("dialog", name="Report this message")).to_be_visible()
     scanner.scan(page, "report dialog")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Pause live updates").click()
+    page.locator("#room-settings > summary").click()
+    expect(page.get_by_label("Play a gentle sound then")).to_be_visible()
+    scanner.scan(page, "live room (paused, room settings open)")
+    page.locator("#room-settings > summary").click()
+    box.fill("@b")
+    expect(page.get_by_role("listbox")).to_be_visible()
+    scanner.scan(page, "mention suggestions")
+    box.fill("")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.get_by_role("tab", name=re.compile("^Questions")).click()
+    expect(page.get_by_role("tabpanel")).to_be_visible()
+    scanner.scan(page, "live room on a phone (questions tab)")
     scanner.visit(ANA, f"/sessions/{site.reviewing}/review", "review")
     scanner.visit(ANA, f"/sessions/{site.recapped}/recap", "recap")
     scanner.visit(ANA, f"/sessions/{site.recapped}/recap.html", "recap download")
