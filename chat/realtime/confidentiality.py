@@ -10,8 +10,8 @@ from typing import Any
 
 from chat import limiting
 from chat.errors import ChatError
-from chat.extensions import socketio
 from chat.realtime import context
+from chat.realtime.event_log import on
 from chat.services import confidentiality, limits
 from chat.services.messages import MAX_BODY
 from chat.services.validation import require_str
@@ -37,7 +37,7 @@ def ack_warning(text: str, what: str, was_checked: bool) -> dict[str, Any]:
     return {} if found is None else {"warning": found}
 
 
-@socketio.on("check_message")
+@on("check_message")
 def on_check_message(data: Any) -> dict[str, Any]:
     """A member's composer asks whether `body` may identify a client, before sending it.
     Read-only: nobody else hears anything."""

@@ -18,6 +18,7 @@ from chat.extensions import db, socketio
 from chat.realtime import confidentiality, context
 from chat.realtime.broadcast import audience, broadcast, room_name, user_room
 from chat.realtime.clock import ensure_started
+from chat.realtime.event_log import on
 from chat.realtime.presence import presence
 from chat.services import (
     accounts,
@@ -52,7 +53,7 @@ def _announce_presence(session_id: int) -> tuple[dict[str, Any], dict[str, Any]]
     return snapshot, count_only
 
 
-@socketio.on("connect")
+@on("connect")
 def on_connect(auth: Any = None) -> None:
     """Anyone connecting: a signed-in browser (cookie) or a script with `auth.token`."""
     user = None
@@ -70,7 +71,7 @@ def on_connect(auth: Any = None) -> None:
     ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
-@socketio.on("join")
+@on("join")
 def on_join(data: Any) -> dict[str, Any]:
     """A member opens a room (again after a reconnect); the room hears `presence`."""
     user = context.user()
@@ -125,7 +126,7 @@ def on_join(data: Any) -> dict[str, Any]:
     }
 
 
-@socketio.on("leave")
+@on("leave")
 def on_leave(data: Any) -> dict[str, Any]:
     """A member leaves a room; the room hears the new `presence`."""
     context.user()
@@ -138,7 +139,7 @@ def on_leave(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("history")
+@on("history")
 def on_history(data: Any) -> dict[str, Any]:
     """A member scrolls up (`before_id`) or finishes a long catch-up (`after_id`)."""
     _, found = context.joined(data)
@@ -151,7 +152,7 @@ def on_history(data: Any) -> dict[str, Any]:
     return {"ok": True, **messages.catch_up(db.session, found, after_id or 0)}
 
 
-@socketio.on("send_message")
+@on("send_message")
 def on_send_message(data: Any) -> dict[str, Any]:
     """A member writes; once stored, everyone in the room hears `message`."""
     user, found = context.joined(data)
@@ -179,7 +180,7 @@ def on_send_message(data: Any) -> dict[str, Any]:
     return {"ok": True, "message": stored, **warning}
 
 
-@socketio.on("react")
+@on("react")
 def on_react(data: Any) -> dict[str, Any]:
     """A member adds or takes back a reaction; the room hears `reactions`."""
     user, found = context.joined(data)
@@ -193,7 +194,7 @@ def on_react(data: Any) -> dict[str, Any]:
     return {"ok": True, "counts": counts}
 
 
-@socketio.on("delete_message")
+@on("delete_message")
 def on_delete_message(data: Any) -> dict[str, Any]:
     """An author deletes their message, or a facilitator removes one with a `reason`; the
     room hears `message_deleted` (and the author `moderation_notice` for a removal)."""
@@ -206,7 +207,7 @@ def on_delete_message(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("disconnect")
+@on("disconnect")
 def on_disconnect(*_args: Any) -> None:
     """A connection dropped: it leaves every room it was in."""
     for session_id in presence.remove_everywhere(context.sid()):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.extensions import db, socketio
+from chat.extensions import db
 from chat.realtime import confidentiality, context
 from chat.realtime.broadcast import broadcast
+from chat.realtime.event_log import on
 from chat.services import moderation, schedule
 from chat.services.validation import optional_int, require_bool, require_int, require_str
 
@@ -20,7 +21,7 @@ def _text(data: dict[str, Any], name: str) -> str | None:
     return require_str(data, name) if data.get(name) is not None else None
 
 
-@socketio.on("edit_message")
+@on("edit_message")
 def on_edit_message(data: Any) -> dict[str, Any]:
     """The author rewords their message within 5 minutes, or staff edit anyone's with a
     `note`; the room hears `message_edited` (and the author `moderation_notice`)."""
@@ -44,7 +45,7 @@ def on_edit_message(data: Any) -> dict[str, Any]:
     }
 
 
-@socketio.on("restore_message")
+@on("restore_message")
 def on_restore_message(data: Any) -> dict[str, Any]:
     """Staff undo a moderator's removal; the room hears `message_edited` with it back."""
     user, found = context.joined(data)
@@ -53,7 +54,7 @@ def on_restore_message(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("set_sensitive")
+@on("set_sensitive")
 def on_set_sensitive(data: Any) -> dict[str, Any]:
     """Staff mark a message sensitive (members see it collapsed) or unmark it."""
     user, found = context.joined(data)
@@ -66,7 +67,7 @@ def on_set_sensitive(data: Any) -> dict[str, Any]:
     return {"ok": True, "message": changed}
 
 
-@socketio.on("mute_member")
+@on("mute_member")
 def on_mute_member(data: Any) -> dict[str, Any]:
     """Staff mute a member here for `minutes`; the member hears why and until when."""
     user, found = context.joined(data)
@@ -77,7 +78,7 @@ def on_mute_member(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("unmute_member")
+@on("unmute_member")
 def on_unmute_member(data: Any) -> dict[str, Any]:
     """Staff lift a member's mute early."""
     user, found = context.joined(data)
@@ -86,7 +87,7 @@ def on_unmute_member(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("remove_member")
+@on("remove_member")
 def on_remove_member(data: Any) -> dict[str, Any]:
     """Staff remove a member from the session: everyone re-joins (`roles_changed`), which
     the removed member can no longer do."""
@@ -97,7 +98,7 @@ def on_remove_member(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("readmit_member")
+@on("readmit_member")
 def on_readmit_member(data: Any) -> dict[str, Any]:
     """Staff let a removed member back into the session."""
     user, found = context.joined(data)
@@ -106,7 +107,7 @@ def on_readmit_member(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("ban_member")
+@on("ban_member")
 def on_ban_member(data: Any) -> dict[str, Any]:
     """Organisers ban a member from the community; every open room lets them go."""
     user, found = context.joined(data)
@@ -119,7 +120,7 @@ def on_ban_member(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("unban_member")
+@on("unban_member")
 def on_unban_member(data: Any) -> dict[str, Any]:
     """Organisers lift a ban, from a room (`session_id`) or from anywhere."""
     user = context.user()

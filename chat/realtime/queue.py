@@ -8,14 +8,15 @@ from typing import Any
 
 from flask import current_app
 
-from chat.extensions import db, socketio
+from chat.extensions import db
 from chat.realtime import confidentiality, context
 from chat.realtime.broadcast import broadcast
+from chat.realtime.event_log import on
 from chat.services import questions
 from chat.services.validation import require_bool, require_int, require_str, require_uuid
 
 
-@socketio.on("ask_question")
+@on("ask_question")
 def on_ask_question(data: Any) -> dict[str, Any]:
     """A member asks, perhaps anonymously; staff (and the asker) hear `question` at once,
     everyone once it is public."""
@@ -40,7 +41,7 @@ def on_ask_question(data: Any) -> dict[str, Any]:
     return {"ok": True, "question": asked, **warning}
 
 
-@socketio.on("vote_question")
+@on("vote_question")
 def on_vote_question(data: Any) -> dict[str, Any]:
     """A member upvotes a question or takes the vote back; the room hears the new count."""
     user, found = context.joined(data)
@@ -53,7 +54,7 @@ def on_vote_question(data: Any) -> dict[str, Any]:
     return {"ok": True, "votes": votes}
 
 
-@socketio.on("edit_question")
+@on("edit_question")
 def on_edit_question(data: Any) -> dict[str, Any]:
     """The asker rewords their question, or staff edit it for clarity."""
     user, found = context.joined(data)
@@ -63,7 +64,7 @@ def on_edit_question(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("withdraw_question")
+@on("withdraw_question")
 def on_withdraw_question(data: Any) -> dict[str, Any]:
     """The asker takes their question back; it leaves everyone's queue."""
     user, found = context.joined(data)
@@ -71,7 +72,7 @@ def on_withdraw_question(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("moderate_question")
+@on("moderate_question")
 def on_moderate_question(data: Any) -> dict[str, Any]:
     """Staff approve, dismiss, restore, spotlight or mark a question answered."""
     user, found = context.joined(data)
@@ -81,7 +82,7 @@ def on_moderate_question(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("merge_questions")
+@on("merge_questions")
 def on_merge_questions(data: Any) -> dict[str, Any]:
     """Staff merge a duplicate (`question_id`) into another (`into_id`)."""
     user, found = context.joined(data)
@@ -91,7 +92,7 @@ def on_merge_questions(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-@socketio.on("message_to_question")
+@on("message_to_question")
 def on_message_to_question(data: Any) -> dict[str, Any]:
     """Staff turn a chat message into a question in the queue."""
     user, found = context.joined(data)
@@ -102,7 +103,7 @@ def on_message_to_question(data: Any) -> dict[str, Any]:
     return {"ok": True, "question": made}
 
 
-@socketio.on("set_premoderation")
+@on("set_premoderation")
 def on_set_premoderation(data: Any) -> dict[str, Any]:
     """Staff choose whether new questions wait for approval; the room hears `room`."""
     user, found = context.joined(data)

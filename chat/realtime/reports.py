@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from chat import limiting
-from chat.extensions import db, socketio
+from chat.extensions import db
 from chat.realtime import context
 from chat.realtime.broadcast import broadcast
+from chat.realtime.event_log import on
 from chat.services import reports
 from chat.services.validation import optional_int, require_int, require_str
 
@@ -19,7 +20,7 @@ def _note(data: dict[str, Any]) -> str:
     return require_str(data, "note") if data.get("note") is not None else ""
 
 
-@socketio.on("report")
+@on("report")
 def on_report(data: Any) -> dict[str, Any]:
     """A member reports someone else's message or question; the session's staff hear
     `report`. Nobody else hears anything, least of all the reported member."""
@@ -39,7 +40,7 @@ def on_report(data: Any) -> dict[str, Any]:
     return {"ok": True, "report_id": report_id}
 
 
-@socketio.on("resolve_report")
+@on("resolve_report")
 def on_resolve_report(data: Any) -> dict[str, Any]:
     """Staff of the session resolve or dismiss an open report; staff hear `report`."""
     user, found = context.joined(data)

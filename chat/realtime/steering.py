@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from chat.events import RoomChanged, RoomEvent
-from chat.extensions import db, socketio
+from chat.extensions import db
 from chat.realtime import context
 from chat.realtime.broadcast import broadcast
+from chat.realtime.event_log import on
 from chat.services import controls, prompts, rooms
 from chat.services.validation import (
     optional_int,
@@ -31,7 +32,7 @@ def _room_ack(events: list[RoomEvent]) -> dict[str, Any]:
     return {"ok": True, "room": room}
 
 
-@socketio.on("post_prompt")
+@on("post_prompt")
 def on_post_prompt(data: Any) -> dict[str, Any]:
     """Staff post the next prompt (or `prompt_id`); the room hears `message` and `room`."""
     user, found = context.joined(data)
@@ -46,7 +47,7 @@ def on_post_prompt(data: Any) -> dict[str, Any]:
     return {**_room_ack(events), "message": posted}
 
 
-@socketio.on("previous_prompt")
+@on("previous_prompt")
 def on_previous_prompt(data: Any) -> dict[str, Any]:
     """Staff go back to the prompt before the current one; the room hears `room`."""
     user, found = context.joined(data)
@@ -55,7 +56,7 @@ def on_previous_prompt(data: Any) -> dict[str, Any]:
     )
 
 
-@socketio.on("skip_prompt")
+@on("skip_prompt")
 def on_skip_prompt(data: Any) -> dict[str, Any]:
     """Staff skip the next prompt; staff hear `run_sheet`."""
     user, found = context.joined(data)
@@ -63,7 +64,7 @@ def on_skip_prompt(data: Any) -> dict[str, Any]:
     return {"ok": True, "run_sheet": prompts.run_sheet_payload(found)}
 
 
-@socketio.on("extend_prompt")
+@on("extend_prompt")
 def on_extend_prompt(data: Any) -> dict[str, Any]:
     """Staff give the current prompt more minutes; the room hears `room`."""
     user, found = context.joined(data)
@@ -75,7 +76,7 @@ def on_extend_prompt(data: Any) -> dict[str, Any]:
     )
 
 
-@socketio.on("set_auto_advance")
+@on("set_auto_advance")
 def on_set_auto_advance(data: Any) -> dict[str, Any]:
     """Staff turn auto-advance on or off; the room hears `room`."""
     user, found = context.joined(data)
@@ -83,7 +84,7 @@ def on_set_auto_advance(data: Any) -> dict[str, Any]:
     return _room_ack(prompts.set_auto_advance(db.session, user, found, enabled, context.now()))
 
 
-@socketio.on("pin_message")
+@on("pin_message")
 def on_pin_message(data: Any) -> dict[str, Any]:
     """Staff pin a message (`message_id`) or unpin (`message_id` null); the room hears `room`."""
     user, found = context.joined(data)
@@ -91,7 +92,7 @@ def on_pin_message(data: Any) -> dict[str, Any]:
     return _room_ack(controls.pin(db.session, user, found, message_id, context.now()))
 
 
-@socketio.on("announce")
+@on("announce")
 def on_announce(data: Any) -> dict[str, Any]:
     """Staff post an announcement; the room hears `message` with kind `announcement`."""
     user, found = context.joined(data)
@@ -104,7 +105,7 @@ def on_announce(data: Any) -> dict[str, Any]:
     return {"ok": True, "message": stored}
 
 
-@socketio.on("set_slow_mode")
+@on("set_slow_mode")
 def on_set_slow_mode(data: Any) -> dict[str, Any]:
     """Staff set slow mode to `seconds` per member (0 is off); the room hears `room`."""
     user, found = context.joined(data)
@@ -112,7 +113,7 @@ def on_set_slow_mode(data: Any) -> dict[str, Any]:
     return _room_ack(controls.set_slow_mode(db.session, user, found, seconds, context.now()))
 
 
-@socketio.on("set_locked")
+@on("set_locked")
 def on_set_locked(data: Any) -> dict[str, Any]:
     """Staff lock the room (read-only for members) or unlock it; the room hears `room`."""
     user, found = context.joined(data)
@@ -125,7 +126,7 @@ def _state_ack(found: Any) -> dict[str, Any]:
     return {"ok": True, "state": state}
 
 
-@socketio.on("open_room")
+@on("open_room")
 def on_open_room(data: Any) -> dict[str, Any]:
     """Staff open the room early: it goes live now; the room hears `state`."""
     user, found = context.joined(data)
@@ -133,7 +134,7 @@ def on_open_room(data: Any) -> dict[str, Any]:
     return _state_ack(found)
 
 
-@socketio.on("extend_session")
+@on("extend_session")
 def on_extend_session(data: Any) -> dict[str, Any]:
     """Staff give the session `minutes` more; the room hears `state`."""
     user, found = context.joined(data)
@@ -144,7 +145,7 @@ def on_extend_session(data: Any) -> dict[str, Any]:
     return _state_ack(found)
 
 
-@socketio.on("end_session")
+@on("end_session")
 def on_end_session(data: Any) -> dict[str, Any]:
     """Staff end the session now; the room hears `state` and becomes read-only."""
     user, found = context.joined(data)
@@ -152,7 +153,7 @@ def on_end_session(data: Any) -> dict[str, Any]:
     return _state_ack(found)
 
 
-@socketio.on("backstage_send")
+@on("backstage_send")
 def on_backstage_send(data: Any) -> dict[str, Any]:
     """Staff write backstage; only the session's staff hear `backstage_message`."""
     user, found = context.joined(data)
