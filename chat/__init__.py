@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from chat import config as settings
-from chat import limiting, proxy
+from chat import dependencies, limiting, proxy
 from chat.extensions import csrf, db, login_manager, socketio
 
 # Handlers must be declared before the first socketio.init_app(): Flask-SocketIO keeps
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign,assignment]
     limiting.init_app(app)
+    dependencies.report_redis_at_start(app)
 
     from chat import cli, web
 

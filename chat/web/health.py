@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from chat.dependencies import redis_reachable
 from chat.extensions import db
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
-
-# A probe that hangs is as bad as one that fails: answer within this many seconds.
-REDIS_TIMEOUT_SECONDS = 2
 
 
 @bp.get("/healthz")
@@ -35,7 +32,9 @@ def readyz() -> tuple[Response, int]:
     """200 with each check "ok" when ready; 503 naming the check that failed."""
     checks = {"database": _database_reachable()}
     if current_app.config["REDIS_URL"]:
-        checks["redis"] = _redis_reachable(current_app.config["REDIS_URL"])
+        checks["redis"] = redis_reachable(current_app.config["REDIS_URL"])
+        if not checks["redis"]:
+            log.warning("readiness: Redis at REDIS_URL is unreachable")
     ready = all(checks.values())
     body = {
         "status": "ok" if ready else "unavailable",
@@ -52,19 +51,6 @@ def _database_reachable() -> bool:
         log.warning("readiness: the database is unreachable", exc_info=True)
         db.session.rollback()
         return False
-
-
-def _redis_reachable(url: str) -> bool:
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
-    )
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        log.warning("readiness: Redis at REDIS_URL is unreachable", exc_info=True)
-        return False
-    finally:
-        client.close()
 
 
 def _no_store(response: Response) -> Response:

@@ -35,9 +35,19 @@ class TestWithRedis:
 
 
 class TestRedisDown:
+    port = free_port()
+
     @pytest.fixture
     def app_config(self) -> dict[str, Any]:
-        return {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+        return {"REDIS_URL": f"redis://:s3cret@127.0.0.1:{self.port}/0"}
+
+    def test_the_start_says_so_in_the_log(
+        self, caplog: pytest.LogCaptureFixture, client: FlaskClient
+    ) -> None:
+        said = [r.getMessage() for r in caplog.get_records("setup") if r.levelname == "ERROR"]
+        assert len(said) == 1
+        assert f"REDIS_URL is set but Redis at 127.0.0.1:{self.port} is unreachable" in said[0]
+        assert "s3cret" not in said[0]
 
     def test_not_ready_and_says_redis(self, client: FlaskClient) -> None:
         response = client.get("/readyz")
