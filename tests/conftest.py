@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from chat import create_app
 from chat.extensions import db, socketio
 from chat.migrate import upgrade
-from chat.realtime.presence import presence
 from chat.services import accounts
 from tests.helpers import PASSWORD, Clock, make_user, missing_service
 
@@ -140,7 +139,6 @@ def app(
     with app.app_context():
         yield app
         db.remove()
-    presence._rooms.clear()
     assert db.engine is not None
     db.engine.dispose()
 

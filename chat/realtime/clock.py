@@ -10,6 +10,7 @@ from flask import Flask
 
 from chat.events import RoomEvent
 from chat.extensions import db, socketio
+from chat.realtime import presence
 from chat.realtime.broadcast import broadcast
 from chat.services import prompts, rooms
 
@@ -35,6 +36,7 @@ def tick(app: Flask) -> int:
 def _run(app: Flask) -> None:
     while True:
         try:
+            presence.heartbeat()
             tick(app)
         except Exception:  # keep ticking: one bad tick must not stop every later change
             log.exception("clock tick failed")

@@ -15,11 +15,10 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from chat import limiting
 from chat.errors import ChatError
 from chat.extensions import db, socketio
-from chat.realtime import confidentiality, context
+from chat.realtime import confidentiality, context, presence
 from chat.realtime.broadcast import audience, broadcast, room_name, user_room
 from chat.realtime.clock import ensure_started
 from chat.realtime.event_log import on
-from chat.realtime.presence import presence
 from chat.services import (
     accounts,
     attendance,
