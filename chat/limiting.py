@@ -13,6 +13,7 @@ import logging
 import redis
 from flask import Flask, current_app
 
+from chat.dependencies import quick_redis
 from chat.services.limits import Limiter, MemoryStore, Rule, Store, rules_from_config
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class RedisStore:
 def store_for(redis_url: str | None) -> Store:
     """A Redis store for `redis_url`, or an in-process store without one."""
     if redis_url:
-        return RedisStore(redis.Redis.from_url(redis_url))
+        return RedisStore(quick_redis(redis_url))
     return MemoryStore()
 
 
