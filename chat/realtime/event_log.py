@@ -54,6 +54,8 @@ def on(event: str) -> Callable[[Handler], Handler]:
 
 def write(event: str, data: Any, outcome: str, seconds: float) -> None:
     """Log one event as a JSON object on one line."""
+    if not log.isEnabledFor(logging.INFO):  # every event passes here: skip the encoding
+        return
     session_id = data.get("session_id") if isinstance(data, dict) else None
     line = {
         "event": event,

@@ -24,6 +24,11 @@ function partsOf(date, zone, options) {
   );
 }
 
+// The zone's short name at `date`, like "GMT" or "CEST" (or the IANA name if it has none).
+export function zoneAbbreviation(date, zone = viewerZone()) {
+  return partsOf(date, zone, { timeZoneName: "short" }).timeZoneName || zone;
+}
+
 // "Tue 1 Dec 2026, 20:00 to 21:00 GMT", as the server's describe_span writes it.
 function formatSpan(start, end, zone) {
   const long = { weekday: "short", day: "numeric", month: "short", year: "numeric",
@@ -51,8 +56,8 @@ export function localiseTimes(root = document) {
     }
   }
   for (const el of root.querySelectorAll("[data-local-zone]")) {
-    const p = partsOf(new Date(el.dataset.localZone), zone, { timeZoneName: "short" });
-    el.textContent = p.timeZoneName === zone ? zone : `${zone} (${p.timeZoneName})`;
+    const abbreviation = zoneAbbreviation(new Date(el.dataset.localZone), zone);
+    el.textContent = abbreviation === zone ? zone : `${zone} (${abbreviation})`;
   }
 }
 

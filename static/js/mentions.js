@@ -14,12 +14,20 @@ function escapeForPattern(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+// One compiled pattern per name: every message that arrives is tested against mine.
+const patterns = new Map();
+
+function patternFor(name) {
+  if (!patterns.has(name)) {
+    patterns.set(name, new RegExp(`(^|[^\\p{L}\\p{N}_])@${escapeForPattern(name)}(?![\\p{L}\\p{N}_])`, "iu"));
+  }
+  return patterns.get(name);
+}
+
 // True when `body` mentions `name` ("@Ana", "@ana," or "@Dr Maya Okafor!"), but not a
 // longer name that starts with it ("@Anabel").
 export function mentions(body, name) {
-  if (!name) return false;
-  const pattern = new RegExp(`(^|[^\\p{L}\\p{N}_])@${escapeForPattern(name)}(?![\\p{L}\\p{N}_])`, "iu");
-  return pattern.test(body);
+  return Boolean(name) && patternFor(name).test(body);
 }
 
 // Whether a message someone else wrote mentions `me`.

@@ -6,7 +6,7 @@
 // follows the panel that staff-panel.js mounts and removes; the Questions tab counts the
 // open questions; the Chat tab gets a dot when a new prompt arrives while it is not shown.
 // Also the chat's "Times in GMT" note, since its message times are short ("20:03").
-import { viewerZone } from "./local-time.js";
+import { viewerZone, zoneAbbreviation } from "./local-time.js";
 
 const $ = (id) => document.getElementById(id);
 const wide = window.matchMedia("(min-width: 64rem)");
@@ -127,13 +127,9 @@ function notePrompt(changes) {
 }
 
 function zoneNote() {
-  const zone = viewerZone();
-  const part = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "short" })
-    .formatToParts(new Date())
-    .find((p) => p.type === "timeZoneName");
   const note = $("chat-zone");
-  note.textContent = `Times in ${part ? part.value : zone}`;
-  note.title = zone;
+  note.textContent = `Times in ${zoneAbbreviation(new Date())}`;
+  note.title = viewerZone();
 }
 
 new MutationObserver(followStaffPanel).observe($("staff-panel-slot"), { childList: true });
