@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -12,7 +13,9 @@ from flask import Flask, current_app
 from chat import migrate
 from chat.errors import ChatError, ValidationError
 from chat.extensions import db
-from chat.services import accounts, clock, schedule
+from chat.models import User
+from chat.realtime.broadcast import broadcast
+from chat.services import accounts, clock, controls, schedule
 
 
 def _now() -> datetime:
@@ -25,6 +28,13 @@ def _fail(exc: ChatError) -> click.ClickException:
     if isinstance(exc, ValidationError):
         return click.ClickException("\n".join(f"{k}: {v}" for k, v in exc.fields.items()))
     return click.ClickException(exc.message)
+
+
+def _actor(email: str | None) -> User:
+    """The account named by `--as`, or the first organiser."""
+    if email:
+        return accounts.user_by_email(db.session, email)
+    return accounts.first_organiser(db.session)
 
 
 def _read_password() -> str:
@@ -104,11 +114,7 @@ def sessions_create(
 ) -> None:
     """Create a session and print it as JSON (including its id)."""
     try:
-        actor = (
-            accounts.user_by_email(db.session, actor_email)
-            if actor_email
-            else accounts.first_organiser(db.session)
-        )
+        actor = _actor(actor_email)
         series = schedule.series_by_name(db.session, series_name) if series_name else None
         zone_name = time_zone or (series.time_zone if series else "UTC")
         tz = clock.zone(zone_name)
@@ -143,6 +149,33 @@ def sessions_list() -> None:
     lobby = current_app.config["CHAT_LOBBY_MINUTES"]
     for found in schedule.all_sessions(db.session):
         click.echo(json.dumps(schedule.session_json(found, _now(), lobby)))
+
+
+@sessions_group.command("announce")
+@click.argument("session_id", type=int)
+@click.argument("text")
+@click.option(
+    "--as", "actor_email", default=None, help="Staff member to post as (default: first organiser)."
+)
+def sessions_announce(session_id: int, text: str, actor_email: str | None) -> None:
+    """Post an announcement to a session's room, from a script or a scheduled job.
+
+    It is stored first, then published through the Socket.IO message queue (REDIS_URL), so
+    members on every server process see it at once; without REDIS_URL they see it when
+    they next open the room.
+    """
+    lobby = current_app.config["CHAT_LOBBY_MINUTES"]
+    try:
+        found = schedule.get_session(db.session, session_id)
+        stored, events = controls.announce(
+            db.session, _actor(actor_email), found, text, str(uuid.uuid4()), _now(), lobby
+        )
+    except ChatError as exc:
+        raise _fail(exc) from None
+    broadcast(events)
+    if not current_app.config["REDIS_URL"]:
+        click.echo("REDIS_URL is not set: members see this when they next open the room.", err=True)
+    click.echo(json.dumps({"id": stored["id"], "session_id": session_id}))
 
 
 def init_app(app: Flask) -> None:
