@@ -18,7 +18,7 @@ from chat.extensions import csrf, db, login_manager, socketio
 from chat.realtime import confidentiality as _confidentiality_handlers  # noqa: F401
 from chat.realtime import handlers as _socket_handlers  # noqa: F401
 from chat.realtime import moderation as _moderation_handlers  # noqa: F401
-from chat.realtime import presence
+from chat.realtime import event_log, presence
 from chat.realtime import queue as _queue_handlers  # noqa: F401
 from chat.realtime import reports as _report_handlers  # noqa: F401
 from chat.realtime import steering as _steering_handlers  # noqa: F401
@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign,assignment]
     limiting.init_app(app)
+    event_log.init_app(app)
     presence.use_store_for(app.config["REDIS_URL"])
     dependencies.report_redis_at_start(app)
 

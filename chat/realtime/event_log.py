@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import session
+from flask import Flask, session
 from flask_socketio import ConnectionRefusedError
 
 from chat.errors import ChatError
@@ -72,3 +73,15 @@ def _outcome(result: Any) -> str:
     if isinstance(result, dict) and result.get("ok") is False:
         return str(result.get("error", {}).get("code", "invalid"))
     return "ok"
+
+
+def init_app(app: Flask) -> None:
+    """Write the event lines to standard error, unless CHAT_EVENT_LOG=0 switched them off
+    or the deployment configured logging itself (a handler on the root logger)."""
+    log.disabled = not app.config["CHAT_EVENT_LOG"]
+    if log.disabled or log.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
