@@ -85,3 +85,4 @@ def init_app(app: Flask) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    log.propagate = False  # Flask's handler on the app's logger ("chat") would repeat it

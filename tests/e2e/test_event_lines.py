@@ -49,5 +49,6 @@ def test_event_lines_are_written_unless_switched_off(tmp_path: Path, switch: str
         assert sent[0]["outcome"] == "ok" and isinstance(sent[0]["user_id"], int)
         assert [line["event"] for line in lines][:2] == ["connect", "join"]
         assert "private thought" not in server.output()
+        assert server.output().count('"event":"send_message"') == 1  # not repeated by Flask
     finally:
         server.stop()
