@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from flask import Blueprint, Response, abort
@@ -16,13 +15,9 @@ from chat.web.common import lobby_minutes, now, organiser_required
 bp = Blueprint("anonymised", __name__)
 
 
-def _json(transcript: Transcript) -> str:
-    return json.dumps(transcripts.to_json(transcript), ensure_ascii=False, indent=2) + "\n"
-
-
 FORMATS: dict[str, tuple[Callable[[Transcript], str], str]] = {
     "md": (anonymised.to_markdown, "text/markdown; charset=utf-8"),
-    "json": (_json, "application/json"),
+    "json": (transcripts.to_json_text, "application/json"),
     "csv": (transcripts.to_csv, "text/csv; charset=utf-8"),
 }
 

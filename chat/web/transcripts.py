@@ -3,7 +3,6 @@ question queue as CSV."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,10 +25,6 @@ def _html(transcript: Transcript) -> str:
     )
 
 
-def _json(transcript: Transcript) -> str:
-    return json.dumps(transcripts.to_json(transcript), ensure_ascii=False, indent=2) + "\n"
-
-
 @dataclass(frozen=True)
 class Download:
     """How one format is rendered and served."""
@@ -42,7 +37,7 @@ class Download:
 DOWNLOADS = {
     "md": Download(transcripts.to_markdown, "text/markdown; charset=utf-8", "attachment"),
     "html": Download(_html, "text/html; charset=utf-8", "inline"),
-    "json": Download(_json, "application/json", "attachment"),
+    "json": Download(transcripts.to_json_text, "application/json", "attachment"),
     "csv": Download(transcripts.to_csv, "text/csv; charset=utf-8", "attachment"),
 }
 
