@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import requests
 import socketio
 
 from tests.conftest import ROOT, LiveServer
+from tests.e2e.clients import wait_until
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -49,6 +51,28 @@ def test_procfile_release_then_web_serves_in_production_mode(tmp_path: Path) -> 
         ack = join_with_token(server)
         assert ack["ok"] is False and ack["error"]["code"] == "not_found"
         assert "Secure" in requests.get(f"{server.url}/login", timeout=10).headers["Set-Cookie"]
+    finally:
+        server.stop()
+
+
+def test_web_concurrency_cannot_add_workers(tmp_path: Path) -> None:
+    """Platforms set WEB_CONCURRENCY for gunicorn; the Procfile's `-w 1` must win, since a
+    second worker in one process group would split Socket.IO sessions between them."""
+    web = [str(Path(sys.executable).parent / "gunicorn"), *procfile()["web"][1:]]
+    server = LiveServer(tmp_path, {"WEB_CONCURRENCY": "4"})
+    # At debug level the master logs "N workers" once it has started them all.
+    server.command = [*web, "--bind", f"127.0.0.1:{server.port}", "--log-level", "debug"]
+    server.start()
+    try:
+        started = re.compile(r"\[DEBUG\] (\d+) workers$", re.MULTILINE)
+        output = server.output
+        wait_until(
+            lambda: started.search(output()) and "Booting worker" in output(),
+            "gunicorn to start its workers",
+            server,
+        )
+        assert started.findall(server.output()) == ["1"]
+        assert server.output().count("Booting worker") == 1
     finally:
         server.stop()
 
