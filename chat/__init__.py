@@ -16,9 +16,9 @@ from chat.extensions import csrf, db, login_manager, socketio
 # Handlers must be declared before the first socketio.init_app(): Flask-SocketIO keeps
 # the ones declared while it is unbound and re-applies them to every app's server.
 from chat.realtime import confidentiality as _confidentiality_handlers  # noqa: F401
+from chat.realtime import event_log, message_queue, presence
 from chat.realtime import handlers as _socket_handlers  # noqa: F401
 from chat.realtime import moderation as _moderation_handlers  # noqa: F401
-from chat.realtime import event_log, presence
 from chat.realtime import queue as _queue_handlers  # noqa: F401
 from chat.realtime import reports as _report_handlers  # noqa: F401
 from chat.realtime import steering as _steering_handlers  # noqa: F401
@@ -46,13 +46,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    # Flask-SocketIO keeps the message queue of an earlier app in this process; each app
-    # must get the one its own REDIS_URL calls for (or none).
-    socketio.server_options.pop("client_manager", None)
+    # Given every time: Flask-SocketIO would keep the message queue of an earlier app in
+    # this process, and each app must get the one its own REDIS_URL calls for (or none).
     socketio.init_app(
         app,
         async_mode=app.config["CHAT_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
+        client_manager=message_queue.manager_for(app.config["REDIS_URL"]),
         max_http_buffer_size=64 * 1024,
         cors_allowed_origins=None,  # same origin only
     )

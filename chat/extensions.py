@@ -42,6 +42,10 @@ class Database:
         """The ORM session of the current request, greenlet or thread."""
         return self._scoped()
 
+    def has_session(self) -> bool:
+        """Whether the current request, greenlet or thread has opened its session yet."""
+        return self._scoped.registry.has()
+
     def remove(self) -> None:
         """Close the current session (end of a request, event or clock tick)."""
         self._scoped.remove()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from chat import migrate
 from chat.extensions import db, socketio
+from chat.realtime import shutdown
 from chat.services import accounts
 
 
@@ -34,4 +37,22 @@ def serve(app: Flask) -> None:
         )
     host, port = app.config["CHAT_HOST"], app.config["CHAT_PORT"]
     print(f"TraineeTalk Live on http://{host}:{port} ({socketio.async_mode})", flush=True)
+    stop = _stopper()
+    if stop is not None:
+        shutdown.drain_on_sigterm(socketio.server, stop)
     socketio.run(app, host=host, port=port, log_output=app.config["CHAT_ENV"] == "development")
+
+
+def _stopper() -> Callable[[], None] | None:
+    """What ends `socketio.run` from a background task once drained, or None for
+    Werkzeug's server (tests only), which keeps Python's default on SIGTERM."""
+    if socketio.async_mode == "gevent":
+        return socketio.stop  # stops its WSGIServer, so `run` returns
+    if socketio.async_mode == "eventlet":
+        import eventlet
+
+        serving = eventlet.getcurrent()  # where `run` will wait for connections
+        # eventlet's server loop ends on SystemExit (Flask-SocketIO's stop raises it too,
+        # but in the caller's green thread).
+        return lambda: eventlet.kill(serving, SystemExit)
+    return None

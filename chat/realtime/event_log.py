@@ -20,14 +20,15 @@ from flask_socketio import ConnectionRefusedError
 
 from chat.errors import ChatError
 from chat.extensions import socketio
-from chat.realtime import context
+from chat.realtime import context, shutdown
 
 log = logging.getLogger("chat.events")
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def on(event: str) -> Callable[[Handler], Handler]:
-    """Like `@socketio.on(event)`, and each call of the handler is logged as a line."""
+    """Like `@socketio.on(event)`, and each call of the handler is logged as a line (and
+    counted as in flight, for a graceful shutdown)."""
 
     def register(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -35,7 +36,8 @@ def on(event: str) -> Callable[[Handler], Handler]:
             started = time.perf_counter()
             outcome = "unavailable"  # unless the handler returns or raises what it meant
             try:
-                result = handler(*args)
+                with shutdown.in_flight(event):
+                    result = handler(*args)
                 outcome = _outcome(result)
                 return result
             except ChatError as exc:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat.dependencies import redis_reachable
 from chat.extensions import db
+from chat.realtime import shutdown
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -29,15 +30,16 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """200 with each check "ok" when ready; 503 naming the check that failed."""
+    """200 with each check "ok" when ready; 503 naming the check that failed, or with
+    status "draining" once the process is shutting down (send no one new to it)."""
     checks = {"database": _database_reachable()}
     if current_app.config["REDIS_URL"]:
         checks["redis"] = redis_reachable(current_app.config["REDIS_URL"])
         if not checks["redis"]:
             log.warning("readiness: Redis at REDIS_URL is unreachable")
-    ready = all(checks.values())
+    ready = all(checks.values()) and not shutdown.draining()
     body = {
-        "status": "ok" if ready else "unavailable",
+        "status": "draining" if shutdown.draining() else "ok" if ready else "unavailable",
         "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
     }
     return _no_store(jsonify(body)), 200 if ready else 503

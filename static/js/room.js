@@ -1293,10 +1293,17 @@ socket.on("disconnect", () => {
   sending = null;
   connection.textContent = outbox.length ? OFFLINE_WITH_OUTBOX : "Connection lost, reconnecting…";
 });
+// A refusal (unlike a lost connection) is not retried by Socket.IO itself: a server that
+// is restarting refuses with `unavailable`, so try again shortly, spread out like reconnects.
+const REFUSED_RETRY_MS = 2000;
 socket.on("connect_error", (err) => {
-  connection.textContent = err && err.data && err.data.code === "unauthenticated"
+  const code = err && err.data && err.data.code;
+  connection.textContent = code === "unauthenticated"
     ? "You are signed out. Sign in again to join the room."
     : "Cannot reach the server, retrying…";
+  if (code === "unavailable") {
+    setTimeout(() => socket.connect(), REFUSED_RETRY_MS * (0.5 + Math.random()));
+  }
 });
 socket.on("state", applyState);
 socket.on("presence", applyPresence);

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from chat.realtime import shutdown
 from tests.conftest import free_port
 
 
@@ -21,6 +22,16 @@ def test_readyz_checks_the_database_alone_without_redis(client: FlaskClient) -> 
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_readyz_fails_while_the_process_drains(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutdown, "_draining", True)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "draining", "checks": {"database": "ok"}}
+    assert client.get("/healthz").status_code == 200
 
 
 class TestWithRedis:
