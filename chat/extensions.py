@@ -8,8 +8,12 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+# psycopg waits 130 s for a database host that does not answer; every request and socket
+# event would hang that long instead of being refused. A `connect_timeout` in the URL wins.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -22,12 +26,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create the SQLAlchemy engine for a database URL, with SQLite tuned for a web server."""
+    """Create the SQLAlchemy engine for a database URL, with SQLite tuned for a web server
+    and a server database that fails fast when it cannot be reached."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    timeout = (
+        {}
+        if "connect_timeout" in make_url(url).query
+        else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    )
+    return create_engine(url, pool_pre_ping=True, connect_args=timeout)
 
 
 class Database:

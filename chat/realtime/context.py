@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, request, session
-from flask_socketio import rooms
+from flask_socketio import ConnectionRefusedError, rooms
 
 from chat.errors import Forbidden, Unauthenticated
 from chat.extensions import db
@@ -16,6 +16,12 @@ from chat.services import roles, sanctions, schedule
 from chat.services.validation import require_int
 
 SOCKET_USER = "socket_user_id"
+
+
+def refused(code: str, message: str) -> ConnectionRefusedError:
+    """A refusal of a connection. Socket.IO clients read the first argument as the error's
+    `message` and the second as its `data`, where the browser looks for the code."""
+    return ConnectionRefusedError(message, {"code": code, "message": message})
 
 
 def sid() -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, session
+from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+from flask_socketio import emit, join_room, leave_room
 
 from chat import limiting
 from chat.errors import ChatError
@@ -61,10 +61,10 @@ def on_connect(auth: Any = None) -> None:
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
     if user is None:
-        raise ConnectionRefusedError({"code": "unauthenticated", "message": "Sign in first."})
+        raise context.refused("unauthenticated", "Sign in first.")
     ban = sanctions.active_ban(db.session, user.id, context.now())
     if ban is not None:  # a script's token too; a browser's cookie no longer signs in
-        raise ConnectionRefusedError({"code": "forbidden", "message": sanctions.ban_message(ban)})
+        raise context.refused("forbidden", sanctions.ban_message(ban))
     session[context.SOCKET_USER] = user.id
     join_room(user_room(user.id))  # questions only their asker may see reach every tab
     ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -209,6 +209,7 @@ def on_delete_message(data: Any) -> dict[str, Any]:
 @on("disconnect")
 def on_disconnect(*_args: Any) -> None:
     """A connection dropped: it leaves every room it was in."""
+    # Presence first: it needs no database, so a database outage cannot keep a leaver counted.
     for session_id in presence.remove_everywhere(context.sid()):
         _announce_presence(session_id)
     user_id = session.get(context.SOCKET_USER)
@@ -217,9 +218,15 @@ def on_disconnect(*_args: Any) -> None:
 
 @socketio.on_error_default
 def on_error(exc: Exception) -> dict[str, Any]:
-    """The one error mapping for sockets: a ChatError becomes its ack; anything else hides."""
+    """The one error mapping for sockets: a ChatError becomes its ack; anything else hides.
+
+    A `connect` that failed (the database is down, say) is refused with `unavailable`:
+    whatever a connect handler returns short of False lets the connection in, unsigned."""
     db.session.rollback()
     if isinstance(exc, ChatError):
         return exc.as_ack()
     current_app.logger.exception("socket handler failed")
-    return ChatError("Something went wrong; please try again.", "unavailable").as_ack()
+    fault = ChatError("Something went wrong; please try again.", "unavailable")
+    if request.event["message"] == "connect":  # type: ignore[attr-defined]
+        raise context.refused(fault.code, fault.message)
+    return fault.as_ack()

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from types import FrameType
 
 import socketio
-from flask_socketio import ConnectionRefusedError
 
 from chat.extensions import db
+from chat.realtime import context
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ def in_flight(event: str) -> Iterator[None]:
     new connection is refused instead."""
     global _handling
     if event == "connect" and _draining:
-        # Clients read the first argument as the error's message, the second as its data.
-        raise ConnectionRefusedError(RESTARTING, {"code": "unavailable", "message": RESTARTING})
+        raise context.refused("unavailable", RESTARTING)
     # A session that was open before (a test's, around its test client) is not ours.
     opened_here = not db.has_session()
     with _lock:
