@@ -191,6 +191,68 @@ class Member:
             self.client.disconnect()
 
 
+class Rejoining:
+    """A member whose python-socketio client reconnects by itself, as the browser's does,
+    and then joins again with `last_seen_id`. Keeps every message as it came, from
+    events and join acks alike, so a duplicate would show."""
+
+    def __init__(self, url: str, token: str, session_id: int) -> None:
+        self.url, self.token, self.session_id = url, token, session_id
+        self.lock = threading.Lock()
+        self.heard: list[dict[str, Any]] = []
+        self.last_seen_id = 0
+        self.reasons: list[str] = []  # why each connection ended
+        self.rejoins: list[dict[str, Any]] = []  # join acks after reconnecting
+        self.client = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
+        self.client.on("message", self._hear)
+        self.client.on("connect", self._on_connect)
+        self.client.on("disconnect", self._on_disconnect)
+
+    def _hear(self, message: dict[str, Any]) -> None:
+        with self.lock:
+            self.heard.append(message)
+            self.last_seen_id = max(self.last_seen_id, message["id"])
+
+    def _on_connect(self) -> None:
+        if self.rejoins or self.reasons:  # a reconnect; the first join is connect()'s
+            # Not in this handler: the client reads the ack on the thread running it.
+            self.client.start_background_task(self._rejoin)
+
+    def _rejoin(self) -> None:
+        with self.lock:
+            join = {"session_id": self.session_id, "last_seen_id": self.last_seen_id}
+        ack = self.client.call("join", join, timeout=10)
+        for message in ack.get("messages", []):
+            self._hear(message)
+        self.rejoins.append(ack)
+
+    def _on_disconnect(self, reason: str = "") -> None:
+        self.reasons.append(reason)
+        if reason == self.client.reason.TRANSPORT_ERROR and self.client.eio.ws is not None:
+            # python-engineio's client leaves a dropped WebSocket to the garbage
+            # collector, whose ResourceWarning would fail the run.
+            self.client.eio.ws.shutdown()
+
+    def connect(self) -> None:
+        """Connect and join for the first time."""
+        auth = {"token": self.token}
+        self.client.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=10)
+        ack = self.client.call("join", {"session_id": self.session_id}, timeout=10)
+        assert ack["ok"], ack
+        for message in ack["messages"]:
+            self._hear(message)
+
+    def send(self, body: str) -> dict[str, Any]:
+        """Send a message and return its ack."""
+        payload = {"session_id": self.session_id, "body": body, "client_id": str(uuid.uuid4())}
+        ack: dict[str, Any] = self.client.call("send_message", payload, timeout=10)
+        return ack
+
+    def bodies(self) -> list[str]:
+        with self.lock:
+            return [m["body"] for m in self.heard]
+
+
 def wait_until(predicate, what: str, server: LiveServer) -> None:
     """Wait for something that must happen (a bound on waiting, not a timing assertion)."""
     done = threading.Event()

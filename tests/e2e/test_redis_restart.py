@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 
 from chat.models import Message
 from tests.conftest import LiveServer, free_port
-from tests.e2e.clients import create_session, register, wait_until
-from tests.e2e.test_shutdown import Rejoining
+from tests.e2e.clients import Rejoining, create_session, register, wait_until
 from tests.helpers import missing_service
 
 pytestmark = pytest.mark.e2e
