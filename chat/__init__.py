@@ -16,7 +16,7 @@ from chat.extensions import csrf, db, login_manager, socketio
 # Handlers must be declared before the first socketio.init_app(): Flask-SocketIO keeps
 # the ones declared while it is unbound and re-applies them to every app's server.
 from chat.realtime import confidentiality as _confidentiality_handlers  # noqa: F401
-from chat.realtime import event_log, message_queue, presence
+from chat.realtime import event_log, message_queue, presence, presence_updates
 from chat.realtime import handlers as _socket_handlers  # noqa: F401
 from chat.realtime import moderation as _moderation_handlers  # noqa: F401
 from chat.realtime import queue as _queue_handlers  # noqa: F401
@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiting.init_app(app)
     event_log.init_app(app)
     presence.use_store_for(app.config["REDIS_URL"])
+    presence_updates.use_interval(app.config["CHAT_PRESENCE_SECONDS"])
     dependencies.report_redis_at_start(app)
 
     from chat import cli, web

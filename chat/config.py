@@ -107,6 +107,7 @@ def from_environment(
         "CHAT_CLOCK_SECONDS": _int(env, "CHAT_CLOCK_SECONDS", 1),
         "CHAT_CLOCK_ENABLED": True,
         "CHAT_EVENT_LOG": env.get("CHAT_EVENT_LOG", "1") == "1",
+        "CHAT_PRESENCE_SECONDS": _count(env, "CHAT_PRESENCE_SECONDS", 1),
         "CHAT_MAX_OPEN_QUESTIONS": _int(env, "CHAT_MAX_OPEN_QUESTIONS", 3),
         "CHAT_CERTIFICATE_SHARE": _percent(env, "CHAT_CERTIFICATE_SHARE", 75),
         "CHAT_CALENDAR_DOMAIN": env.get("CHAT_CALENDAR_DOMAIN", "traineetalk.live"),

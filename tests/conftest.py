@@ -131,6 +131,8 @@ def app(
             "CHAT_ASYNC_MODE": "threading",
             "WTF_CSRF_ENABLED": False,
             "CHAT_CLOCK_ENABLED": False,
+            # Every presence change at once: tests read what each event sent, in order.
+            "CHAT_PRESENCE_SECONDS": 0,
             "CHAT_NOW": clock,
             "SERVER_NAME": "traineetalk.test",
             **app_config,

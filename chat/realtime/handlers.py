@@ -10,12 +10,12 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import join_room, leave_room
 
 from chat import limiting
 from chat.errors import ChatError
 from chat.extensions import db, socketio
-from chat.realtime import confidentiality, context, presence
+from chat.realtime import confidentiality, context, presence, presence_updates
 from chat.realtime.broadcast import audience, broadcast, room_name, user_room
 from chat.realtime.clock import ensure_started
 from chat.realtime.event_log import on
@@ -41,15 +41,6 @@ from chat.services.validation import (
     require_str,
     require_uuid,
 )
-
-
-def _announce_presence(session_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Tell staff who is here and members how many; return both bodies."""
-    snapshot = presence.snapshot(session_id)
-    emit("presence", snapshot, to=audience(session_id, staff=True))
-    count_only = {"session_id": session_id, "count": snapshot["count"]}
-    emit("presence", count_only, to=audience(session_id, staff=False))
-    return snapshot, count_only
 
 
 @on("connect")
@@ -81,7 +72,7 @@ def on_join(data: Any) -> dict[str, Any]:
         sanctions.require_admitted(db.session, user, found, context.now())
     except ChatError:
         if presence.remove(found.id, context.sid()):  # removed while here: no longer counted
-            _announce_presence(found.id)
+            presence_updates.changed(found.id)
         attendance.depart(db.session, context.sid(), context.now(), session_id=found.id)
         raise
     conduct.require_accepted(db.session, user)  # a changed agreement applies from the next join
@@ -98,7 +89,8 @@ def on_join(data: Any) -> dict[str, Any]:
     else:
         history = {**messages.catch_up(db.session, found, last_seen_id), "more_before": False}
     presence.add(found.id, context.sid(), user.id, user.display_name)
-    with_names, count_only = _announce_presence(found.id)
+    presence_updates.changed(found.id)
+    here = presence_updates.latest(found.id)
     moment = context.now()
     attendance.arrive(db.session, user, found, context.sid(), moment)  # once per connection
     return {
@@ -116,7 +108,7 @@ def on_join(data: Any) -> dict[str, Any]:
         "sanctions": moderation.session_sanctions(db.session, found, moment) if staff else None,
         "my_reactions": messages.my_reactions(db.session, found, user),
         "reaction_counts": messages.reaction_counts(db.session, found),
-        "presence": with_names if staff else count_only,
+        "presence": here if staff else presence_updates.count_only(here),
         "you": {
             "id": user.id,
             "name": user.display_name,
@@ -133,7 +125,7 @@ def on_leave(data: Any) -> dict[str, Any]:
     for name in (room_name(session_id), *(audience(session_id, s) for s in (True, False))):
         leave_room(name)
     if presence.remove(session_id, context.sid()):
-        _announce_presence(session_id)
+        presence_updates.changed(session_id)
     attendance.depart(db.session, context.sid(), context.now(), session_id=session_id)
     return {"ok": True}
 
@@ -211,7 +203,7 @@ def on_disconnect(*_args: Any) -> None:
     """A connection dropped: it leaves every room it was in."""
     # Presence first: it needs no database, so a database outage cannot keep a leaver counted.
     for session_id in presence.remove_everywhere(context.sid()):
-        _announce_presence(session_id)
+        presence_updates.changed(session_id)
     user_id = session.get(context.SOCKET_USER)
     attendance.depart(db.session, context.sid(), context.now(), user_id=user_id)
 
