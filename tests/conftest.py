@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,15 +18,15 @@ import redis
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from chat import create_app
-from chat.extensions import db, socketio
+from chat.extensions import db, make_engine, socketio
 from chat.migrate import upgrade
 from chat.services import accounts
 from tests.helpers import PASSWORD, Clock, make_user, missing_service
+from tests.postgres import PostgresDatabases
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,27 +46,110 @@ def quick_password_hashing() -> Iterator[None]:
 POSTGRES_ADMIN_URL = os.environ.get(
     "CHAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+DATABASES = ("sqlite", "postgresql")
+# Layers cheap enough to run twice; end-to-end and browser tests start real servers, so
+# they use one database (SQLite unless CHAT_TEST_DATABASE says otherwise).
+BOTH_DATABASES = {"unit", "http", "sockets", "test_cli.py"}
+
+
+def chosen_database() -> str | None:
+    """CHAT_TEST_DATABASE: run every layer on this database only (unset: the default mix)."""
+    chosen = os.environ.get("CHAT_TEST_DATABASE") or None
+    if chosen is not None and chosen not in DATABASES:
+        raise pytest.UsageError(f"CHAT_TEST_DATABASE must be one of {', '.join(DATABASES)}")
+    return chosen
+
+
+def databases_for(test_file: Path) -> list[str]:
+    """The databases a test in `test_file` runs on."""
+    chosen = chosen_database()
+    if chosen is not None:
+        return [chosen]
+    layer = test_file.relative_to(ROOT / "tests").parts[0]
+    return list(DATABASES) if layer in BOTH_DATABASES else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that uses `database` (through `app`, say) once per database."""
+    if "database" in metafunc.fixturenames:
+        dbs = databases_for(metafunc.definition.path)
+        metafunc.parametrize("database", dbs, indirect=True, ids=dbs)
+
+
+_postgres: PostgresDatabases | None = None
+_postgres_missing = ""
+
+
+def postgres() -> PostgresDatabases:
+    """This run's PostgreSQL databases, connecting on first use; skips (or fails) the
+    calling test when the server is unreachable."""
+    global _postgres, _postgres_missing
+    if _postgres is None and not _postgres_missing:
+        try:
+            _postgres = PostgresDatabases(POSTGRES_ADMIN_URL)
+        except OperationalError as exc:
+            _postgres_missing = f"PostgreSQL at {POSTGRES_ADMIN_URL}: {exc.orig}"
+    if _postgres is None:
+        missing_service(_postgres_missing)
+    return _postgres
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this run's PostgreSQL databases."""
+    global _postgres
+    if _postgres is not None:
+        _postgres.close()
+        _postgres = None
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database with every migration applied, dropped afterwards."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"traineetalk_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        missing_service(f"PostgreSQL at {POSTGRES_ADMIN_URL}: {exc.orig}")
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    databases = postgres()
+    url = databases.migrated()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> str:
+    """The database this test runs on, "sqlite" or "postgresql" (see pytest_generate_tests)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh database with every migration applied, on `database`."""
+    if database == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("migrated_db"), path)
+        yield f"sqlite:///{path}"
+    else:
+        databases = postgres()
+        url = databases.borrow()
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.give_back(url)
+
+
+@pytest.fixture
+def empty_database_url(database: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new database without tables, on `database`."""
+    if database == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        url = postgres().empty()
+        yield url
+        postgres().drop(url)
+
+
+@pytest.fixture(autouse=True)
+def _drop_live_server_databases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test's own live servers' PostgreSQL databases (in its tmp_path) go with it; those
+    of servers a module shares (in a tmp_path_factory directory) stay until the run ends."""
+    own = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if _postgres is not None and own is not None:
+        _postgres.drop_live(own)
 
 
 @pytest.fixture
@@ -118,16 +200,12 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(
-    tmp_path: Path, migrated_db: Path, clock: Clock, app_config: dict[str, Any]
-) -> Iterator[Flask]:
-    path = tmp_path / "test.db"
-    shutil.copy(migrated_db, path)
+def app(database_url: str, clock: Clock, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{path}",
+            "DATABASE_URL": database_url,
             "CHAT_ASYNC_MODE": "threading",
             "WTF_CSRF_ENABLED": False,
             "CHAT_CLOCK_ENABLED": False,
@@ -211,7 +289,7 @@ class LiveServer:
         self.env = {
             **os.environ,
             "PORT": str(self.port),
-            "DATABASE_URL": f"sqlite:///{tmp / 'live.db'}",
+            "DATABASE_URL": live_database_url(tmp, extra_env or {}),
             "SECRET_KEY": "e2e-secret",
             "CHAT_ENV": "development",
             "PYTHONUNBUFFERED": "1",
@@ -252,7 +330,7 @@ class LiveServer:
     @contextmanager
     def database(self) -> Iterator[Session]:
         """A session on this server's own database, for setup that needs no page."""
-        engine = create_engine(self.env["DATABASE_URL"])
+        engine = make_engine(self.env["DATABASE_URL"])
         try:
             with Session(engine) as db_session:
                 yield db_session
@@ -270,6 +348,14 @@ class LiveServer:
             text=True,
             timeout=60,
         )
+
+
+def live_database_url(tmp: Path, extra_env: dict[str, str]) -> str:
+    """A live server's database: SQLite in `tmp`, or PostgreSQL under
+    CHAT_TEST_DATABASE=postgresql (shared by the servers of one test, like the file)."""
+    if "DATABASE_URL" in extra_env or chosen_database() != "postgresql":
+        return f"sqlite:///{tmp / 'live.db'}"
+    return postgres().for_live_server(tmp)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import pytest
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ def make_user(db: Session, email: str, name: str | None = None, organiser: bool 
     return accounts.register(db, form, START, organiser=organiser)
 
 
-def missing_service(reason: str) -> None:
+def missing_service(reason: str) -> NoReturn:
     """Skip on a laptop without the service; fail in CI (CHAT_REQUIRE_SERVICES=1)."""
     if os.environ.get("CHAT_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required service missing: {reason}")

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from chat.extensions import make_engine
-from chat.models import Base, ChatSession, User
+from chat.models import ChatSession, User
 from tests.helpers import make_session, make_user
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator:
-    engine = make_engine(f"sqlite:///{tmp_path / 'unit.db'}")
-    Base.metadata.create_all(engine)
+def engine(database_url: str) -> Iterator:
+    """An engine on a fresh migrated database (SQLite, then PostgreSQL: tests/conftest.py)."""
+    engine = make_engine(database_url)
     yield engine
     engine.dispose()
 

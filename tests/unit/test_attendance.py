@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from chat.config import ConfigError, from_environment
 from chat.errors import ChatError, Forbidden
-from chat.extensions import make_engine
 from chat.models import Certificate, ChatSession, User, Visit
 from chat.services import attendance, questions
 from tests.helpers import make_session, make_user
@@ -365,23 +364,3 @@ def test_the_certificate_pdf_opens_and_says_what_it_certifies(
     ):
         assert expected in text, expected
     assert reader.metadata.title == "Certificate of attendance: Zoë Łukaszewicz"
-
-
-def test_visits_are_recorded_once_per_connection_on_postgresql(postgres_url: str) -> None:
-    engine = make_engine(postgres_url)
-    try:
-        with Session(engine, expire_on_commit=False) as pg:
-            organiser = make_user(pg, "org@example.org", "Olu", organiser=True)
-            member = make_user(pg, "tam@example.org", "Tam")
-            room = make_session(pg, organiser)
-            attendance.arrive(pg, member, room, "sid-1", m(1))
-            attendance.arrive(pg, member, room, "sid-1", m(2))
-            attendance.arrive(pg, member, room, "sid-2", m(2))
-            attendance.depart(pg, "sid-1", m(30), user_id=member.id)
-            standing = attendance.standing(pg, member, room, m(61), 75)
-            assert [(v.sid, v.joined_at, v.left_at) for v in pg.scalars(
-                select(Visit).order_by(Visit.sid))] == [
-                ("sid-1", m(1), m(30)), ("sid-2", m(2), None)]  # fmt: skip
-            assert (standing.minutes, standing.eligible) == (59, True)
-    finally:
-        engine.dispose()

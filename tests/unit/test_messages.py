@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chat.errors import ChatError, Forbidden, NotFound
@@ -71,7 +72,7 @@ def test_the_database_refuses_a_duplicate_client_id(
             created_at=START,
         )
     )
-    with pytest.raises(Exception, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="client_id"):
         dbs.commit()
     dbs.rollback()
 

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from chat.errors import ChatError, Forbidden, NotFound, RateLimited
 from chat.events import QuestionChanged
-from chat.extensions import make_engine
 from chat.models import ChatSession, Question, User
 from chat.services import questions
-from tests.helpers import make_session, make_user
+from tests.helpers import make_user
 from tests.unit.builders import LOBBY, live, send
 
 
@@ -281,27 +280,9 @@ def concurrent_votes(engine: Engine, room_id: int, question_id: int, voters: lis
     assert failures == []
 
 
-def test_concurrent_votes_count_exactly_on_sqlite(
+def test_concurrent_votes_count_exactly(
     engine: Engine, dbs: Session, member: User, trainees: list[User], room: ChatSession
 ) -> None:
     asked = ask(dbs, member, room)["id"]
     concurrent_votes(engine, room.id, asked, [t.id for t in trainees])
     assert votes(dbs, asked) == len(trainees)
-
-
-def test_concurrent_votes_count_exactly_on_postgresql(postgres_url: str) -> None:
-    engine = make_engine(postgres_url)
-    try:
-        with Session(engine, expire_on_commit=False) as pg:
-            organiser = make_user(pg, "org@example.org", "Olu", organiser=True)
-            asker = make_user(pg, "tam@example.org", "Tam")
-            # 12 threads at once stay within the engine pool's 15 connections.
-            voters = [make_user(pg, f"v{i}@example.org", f"Voter {i}") for i in range(6)]
-            room = make_session(pg, organiser)
-            asked = ask(pg, asker, room)["id"]
-            room_id = room.id
-        concurrent_votes(engine, room_id, asked, [v.id for v in voters])
-        with Session(engine) as pg:
-            assert votes(pg, asked) == len(voters)
-    finally:
-        engine.dispose()
