@@ -89,7 +89,7 @@ class Member:
         with self.lock:
             for waiting in self._waiting:
                 waiting.set()
-        if reason == self.client.reason.TRANSPORT_ERROR:
+        if reason == self.client.reason.TRANSPORT_ERROR and self.client.eio.ws is not None:
             self.client.eio.ws.shutdown()  # python-engineio leaves a dropped socket open
         if len(self.addresses) > 1 and reason != self.client.reason.CLIENT_DISCONNECT:
             threading.Thread(target=self._fail_over, daemon=True).start()

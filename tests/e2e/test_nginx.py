@@ -274,11 +274,7 @@ def test_sticky_sessions_keep_each_client_on_its_process(
                 "the upgrade to WebSocket through nginx",
                 backends[0],
             )
-        fay.say("Welcome, everyone.")
-        tam.say("Hello from the other process.")
-        both = ["Welcome, everyone.", "Hello from the other process."]
-        for visitor in (fay, tam):
-            wait_until(lambda v=visitor: v.heard == both, "both messages for both", backends[1])
+        greet_each_other(fay, tam, backends[1])
     finally:
         fay.leave()
         tam.leave()
@@ -298,6 +294,15 @@ def test_sticky_sessions_keep_each_client_on_its_process(
         assert any("transport=polling" in r for _, r in socket_routes(address))
 
 
+def greet_each_other(fay: Visitor, tam: Visitor, server: LiveServer) -> None:
+    """Each says hello through nginx; both hear both, whichever process each is on."""
+    fay.say("Welcome, everyone.")
+    tam.say("Hello from the other process.")
+    both = ["Welcome, everyone.", "Hello from the other process."]
+    for visitor in (fay, tam):
+        wait_until(lambda v=visitor: v.heard == both, "both messages for both", server)
+
+
 def test_websocket_only_needs_no_stickiness(
     proxy: Callable[[str], Nginx], backends: list[LiveServer]
 ) -> None:
@@ -312,11 +317,7 @@ def test_websocket_only_needs_no_stickiness(
     try:
         for visitor in (fay, tam):
             visitor.enter(transports=["websocket"])
-        fay.say("Welcome, everyone.")
-        tam.say("Hello from the other process.")
-        both = ["Welcome, everyone.", "Hello from the other process."]
-        for visitor in (fay, tam):
-            wait_until(lambda v=visitor: v.heard == both, "both messages for both", backends[1])
+        greet_each_other(fay, tam, backends[1])
     finally:
         fay.leave()
         tam.leave()
