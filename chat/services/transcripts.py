@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from chat.errors import Forbidden
-from chat.models import REACTIONS, ChatSession, Message, Prompt, Reaction, User
-from chat.services import clock, questions, roles, rooms
+from chat.models import REACTIONS, ChatSession, Message, Prompt, User
+from chat.services import clock, messages, questions, roles, rooms
 from chat.services.spreadsheet import write_csv
 
 FORMAT_VERSION = 2
@@ -211,7 +211,6 @@ def _visible_messages(db: Session, session: ChatSession) -> list[Row[Any]]:
     thousands of ORM objects with their relations took most of an export's time."""
     query = (
         select(
-            Message.id,
             Message.seq,
             Message.created_at,
             Message.author_id,
@@ -225,20 +224,6 @@ def _visible_messages(db: Session, session: ChatSession) -> list[Row[Any]]:
         .order_by(Message.seq)
     )
     return list(db.execute(query))
-
-
-def _reaction_counts(db: Session, session: ChatSession) -> dict[int, dict[str, int]]:
-    """Reactions of each kind per message id, counted by the database."""
-    query = (
-        select(Reaction.message_id, Reaction.kind, func.count())
-        .join(Message, Message.id == Reaction.message_id)
-        .where(Message.session_id == session.id)
-        .group_by(Reaction.message_id, Reaction.kind)
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for message_id, kind, count in db.execute(query):
-        counts.setdefault(message_id, dict.fromkeys(REACTIONS, 0))[kind] = count
-    return counts
 
 
 def _authors(db: Session, session: ChatSession, ids: set[int]) -> dict[int, Author]:
@@ -270,7 +255,7 @@ def build(
     rows = _visible_messages(db, session)
     bodies = {row.seq: row.body for row in rows}
     authors = _authors(db, session, {row.author_id for row in rows})
-    reactions = _reaction_counts(db, session)
+    reactions = messages.reaction_counts(db, session)
     no_reactions = dict.fromkeys(REACTIONS, 0)
     info = SessionInfo.of(session, state=rooms.derive_state(session, now, lobby_minutes))
     entries = tuple(
@@ -281,7 +266,7 @@ def build(
             body=row.body,
             reply_to=row.reply_to,
             reply_excerpt=excerpt(bodies[row.reply_to]) if row.reply_to in bodies else None,
-            reactions=reactions.get(row.id, no_reactions),
+            reactions=reactions.get(row.seq, no_reactions),
             kind=row.kind,
             prompt_number=row.prompt_number,
         )

@@ -37,9 +37,10 @@ def readyz() -> tuple[Response, int]:
         checks["redis"] = redis_reachable(current_app.config["REDIS_URL"])
         if not checks["redis"]:
             log.warning("readiness: Redis at REDIS_URL is unreachable")
-    ready = all(checks.values()) and not shutdown.draining()
+    draining = shutdown.draining()
+    ready = all(checks.values()) and not draining
     body = {
-        "status": "draining" if shutdown.draining() else "ok" if ready else "unavailable",
+        "status": "draining" if draining else "ok" if ready else "unavailable",
         "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
     }
     return _no_store(jsonify(body)), 200 if ready else 503
