@@ -42,6 +42,9 @@ from chat.services.validation import (
     require_uuid,
 )
 
+# What a returning client corrects, and a first join has no need of.
+FIRST_JOIN = {"deleted_ids": None, "revised": None, "reaction_counts": None}
+
 
 @on("connect")
 def on_connect(auth: Any = None) -> None:
@@ -84,10 +87,16 @@ def on_join(data: Any) -> dict[str, Any]:
     join_room(room_name(found.id))
     leave_room(audience(found.id, not staff))  # a role may have changed since the last join
     join_room(audience(found.id, staff))
-    if last_seen_id is None:
-        history = {**messages.recent(db.session, found), "more_after": False}
-    else:
-        history = {**messages.catch_up(db.session, found, last_seen_id), "more_before": False}
+    if last_seen_id is None:  # a first join: the page shows each message as it is now
+        history = {**messages.recent(db.session, found), "more_after": False, **FIRST_JOIN}
+    else:  # a returning client also corrects what it already shows
+        history = {
+            **messages.catch_up(db.session, found, last_seen_id),
+            "more_before": False,
+            "deleted_ids": messages.deleted_ids(db.session, found),
+            "revised": messages.revised(db.session, found),
+            "reaction_counts": messages.reaction_counts(db.session, found),
+        }
     presence.add(found.id, context.sid(), user.id, user.display_name)
     presence_updates.changed(found.id)
     here = presence_updates.latest(found.id)
@@ -103,11 +112,8 @@ def on_join(data: Any) -> dict[str, Any]:
         "rehearsal": found.rehearsal_of_id is not None,
         "queue": questions.queue(db.session, found, user),
         **history,
-        "deleted_ids": messages.deleted_ids(db.session, found),
-        "revised": messages.revised(db.session, found),
         "sanctions": moderation.session_sanctions(db.session, found, moment) if staff else None,
         "my_reactions": messages.my_reactions(db.session, found, user),
-        "reaction_counts": messages.reaction_counts(db.session, found),
         "presence": here if staff else presence_updates.count_only(here),
         "you": {
             "id": user.id,

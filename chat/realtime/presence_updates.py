@@ -62,10 +62,12 @@ class Throttle:
             self._run(session_id)
 
     def latest(self, session_id: int) -> dict[str, Any]:
-        """The presence announced last, if it is at most one interval old; else now's."""
+        """The presence announced last, if it is at most one interval old or an
+        announcement is due (it may run late when the process is busy); else now's."""
         with self._lock:
             fresh = self._clock() - self._last.get(session_id, float("-inf")) <= self.interval
-            if fresh and session_id in self._latest:
+            current = fresh or session_id in self._waiting
+            if current and session_id in self._latest:
                 return self._latest[session_id]
         return self._snapshot(session_id)
 

@@ -183,8 +183,11 @@ def user_for_token(db: Session, token: object) -> User | None:
     """The user a personal access token belongs to, or None."""
     if not isinstance(token, str) or not token.startswith("tt_") or len(token) > 200:
         return None
-    api_token = db.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    return api_token.user if api_token else None
+    return db.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token))
+    )
 
 
 def needs_first_organiser(db: Session) -> bool:

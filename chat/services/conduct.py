@@ -104,10 +104,20 @@ def has_accepted_current(db: Session, user: User) -> bool:
 
 
 def require_accepted(db: Session, user: User) -> None:
-    """Refuse someone who has not accepted the version in force (before entering a room)."""
-    latest = current(db)
-    if latest is not None and _acceptance(db, user, latest.id) is None:
-        raise AgreementRequired(latest.id)
+    """Refuse someone who has not accepted the version in force (before entering a room).
+    One query: the newest version, and this user's acceptance of it if any."""
+    newest = db.execute(
+        select(ConductVersion.id, ConductAcceptance.user_id)
+        .outerjoin(
+            ConductAcceptance,
+            (ConductAcceptance.version_id == ConductVersion.id)
+            & (ConductAcceptance.user_id == user.id),
+        )
+        .order_by(ConductVersion.id.desc())
+        .limit(1)
+    ).first()
+    if newest is not None and newest.user_id is None:
+        raise AgreementRequired(newest.id)
 
 
 def _acceptance(db: Session, user: User, version_id: int) -> ConductAcceptance | None:

@@ -125,12 +125,14 @@ def queue(db: Session, session: ChatSession, viewer: User) -> dict[str, Any]:
         if visible(q, viewer, staff)
     ]
     counts = vote_counts(db, [q.id for q in rows])
-    voted = db.scalars(
-        select(QuestionVote.question_id).where(
-            QuestionVote.user_id == viewer.id,
-            QuestionVote.question_id.in_([q.id for q in rows]),
+    voted: Iterable[int] = ()
+    if rows:
+        voted = db.scalars(
+            select(QuestionVote.question_id).where(
+                QuestionVote.user_id == viewer.id,
+                QuestionVote.question_id.in_([q.id for q in rows]),
+            )
         )
-    )
     return {
         "questions": [view(q, counts[q.id], viewer, staff) for q in rows],
         "mine": [q.id for q in rows if q.author_id == viewer.id],

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from chat.errors import NotFound, ValidationError
 from chat.events import RoomEvent, StaffChanged
@@ -223,8 +223,9 @@ def update_session(
 
 
 def get_session(db: Session, session_id: int) -> ChatSession:
-    """The session with this id, or NotFound."""
-    session = db.get(ChatSession, session_id)
+    """The session with this id, or NotFound. Its facilitators come in the same query:
+    nearly every event asks who they are."""
+    session = db.get(ChatSession, session_id, options=[joinedload(ChatSession.facilitators)])
     if session is None:
         raise NotFound("There is no such session.")
     return session

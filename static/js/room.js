@@ -533,7 +533,7 @@ async function joined(ack, gen) {
   applyState(ack.state);
   applyRoom(ack.room);
   applyPresence(ack.presence);
-  for (const id of ack.deleted_ids) markDeleted(id);
+  for (const id of ack.deleted_ids || []) markDeleted(id);
   mine.clear();
   for (const [id, kinds] of Object.entries(ack.my_reactions || {})) {
     mine.set(Number(id), new Set(kinds));
@@ -547,10 +547,11 @@ async function joined(ack, gen) {
     moreBefore = ack.more_before;
     floor = moreBefore && ack.messages.length ? ack.messages[0].id : 1;
   }
-  // Counts may have moved while we were away; the ack has them for every message.
-  const counts = ack.reaction_counts || {};
+  // Counts may have moved while we were away; a returning join has them for every
+  // message (a first join's messages carry their own).
+  const counts = ack.reaction_counts;
   for (const [id, entry] of shown) {
-    setCounts(entry.li, counts[id] || {});
+    if (counts) setCounts(entry.li, counts[id] || {});
     syncMine(entry.li, id);
     syncActions(entry.li);
   }

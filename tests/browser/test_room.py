@@ -124,6 +124,10 @@ def test_replying_and_reacting(open_room: Callable) -> None:
     bens_heart = message(ben, "Same for me").get_by_role("button", name="Heart")
     expect(bens_heart).to_have_accessible_name("Heart 1")
     expect(bens_heart).to_have_attribute("aria-pressed", "false")  # it is Ana's reaction
+    ana.reload()  # a first join again: each message comes with its counts
+    heart = message(ana, "Same for me").get_by_role("button", name="Heart")
+    expect(heart).to_have_accessible_name("Heart 1")
+    expect(heart).to_have_attribute("aria-pressed", "true")
 
     heart.click()
     expect(heart).to_have_attribute("aria-pressed", "false")

@@ -253,6 +253,25 @@ def test_an_unauthenticated_socket_hears_nothing(
     assert stranger.queue == []  # nothing was delivered to the refused socket
 
 
+def test_a_first_join_shows_messages_as_they_are_now_without_corrections(
+    joined, room: ChatSession, member: User, organiser: User
+) -> None:
+    a, b = joined(member), joined(organiser)
+    sent = a.emit("send_message", new_message(room), callback=True)["message"]
+    b.emit(
+        "react",
+        {"session_id": room.id, "message_id": sent["id"], "reaction": "heart", "active": True},
+        callback=True,
+    )
+    edit = {"session_id": room.id, "message_id": sent["id"], "body": "Edited, thoughtfully."}
+    assert a.emit("edit_message", edit, callback=True)["ok"]
+    fresh = joined(member).emit("join", {"session_id": room.id}, callback=True)
+    (shown,) = fresh["messages"]
+    assert shown["body"] == "Edited, thoughtfully." and shown["edited"]
+    assert shown["reactions"] == {"heart": 1, "thumbs_up": 0, "same_here": 0}
+    assert (fresh["deleted_ids"], fresh["revised"], fresh["reaction_counts"]) == (None,) * 3
+
+
 def test_rejoin_carries_current_reaction_counts(
     joined, room: ChatSession, member: User, organiser: User
 ) -> None:

@@ -73,6 +73,18 @@ def test_latest_is_what_was_announced_while_fresh_then_counted_again() -> None:
     assert room.throttle.latest(7)["count"] == 40
 
 
+def test_latest_reuses_the_last_announcement_while_one_is_due_even_if_it_runs_late() -> None:
+    room = Room(interval=1.0)
+    room.arrive()
+    room.now += 0.5
+    room.arrive()  # gathered into an announcement due at 101.0
+    room.count = 40
+    room.now += 3  # a busy process has not run it yet: joiners must not count the room
+    assert room.throttle.latest(7)["count"] == 1
+    room.run_tasks()
+    assert room.throttle.latest(7)["count"] == 40
+
+
 def test_without_an_interval_every_change_is_announced_at_once() -> None:
     room = Room(interval=0)
     for _ in range(3):
