@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from chat.errors import NotFound, ValidationError
@@ -179,15 +179,19 @@ def issue_api_token(db: Session, user: User, now: datetime) -> str:
     return token
 
 
+# Asked on every connect of a script: composed once, bound at each call.
+_USER_BY_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
 def user_for_token(db: Session, token: object) -> User | None:
     """The user a personal access token belongs to, or None."""
     if not isinstance(token, str) or not token.startswith("tt_") or len(token) > 200:
         return None
-    return db.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token))
-    )
+    return db.scalar(_USER_BY_TOKEN, {"digest": _digest(token)})
 
 
 def needs_first_organiser(db: Session) -> bool:

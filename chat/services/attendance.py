@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Integer, String, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,22 +59,34 @@ def present_time(intervals: Iterable[Interval], window: Interval) -> timedelta:
     return total
 
 
+# Run on every join: composed once, bound at each call.
+_ALREADY_OPEN = (
+    select(Visit.id)
+    .where(
+        Visit.session_id == bindparam("session_id"),
+        Visit.sid == bindparam("sid"),
+        Visit.left_at.is_(None),
+    )
+    .exists()
+)
+_ARRIVE = insert(Visit).from_select(
+    ["session_id", "user_id", "sid", "joined_at"],
+    select(
+        bindparam("session_id", type_=Integer()),
+        bindparam("user_id", type_=Integer()),
+        bindparam("sid", type_=String()),
+        bindparam("now", type_=UTCDateTime()),
+    ).where(~_ALREADY_OPEN),
+)
+
+
 def arrive(db: Session, user: User, session: ChatSession, sid: str, now: datetime) -> None:
     """Open a visit for this connection, unless it already has one open in the session
     (clients re-join on the same connection when roles change). One INSERT ... SELECT."""
     if session.rehearsal_of_id is not None:
         return  # a rehearsal is practice, not attendance
-    already_open = (
-        select(Visit.id)
-        .where(Visit.session_id == session.id, Visit.sid == sid, Visit.left_at.is_(None))
-        .exists()
-    )
-    row = select(
-        literal(session.id), literal(user.id), literal(sid), literal(now, UTCDateTime())
-    ).where(~already_open)
-    db.execute(
-        insert(Visit).from_select(["session_id", "user_id", "sid", "joined_at"], row),
-    )
+    values = {"session_id": session.id, "user_id": user.id, "sid": sid, "now": now}
+    db.connection().execute(_ARRIVE, values)  # the session would read values as rows
     db.commit()
 
 

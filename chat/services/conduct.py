@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,19 +103,23 @@ def has_accepted_current(db: Session, user: User) -> bool:
     return latest is None or _acceptance(db, user, latest.id) is not None
 
 
+# Asked on every join: composed once, bound at each call.
+_NEWEST_AND_ACCEPTANCE = (
+    select(ConductVersion.id, ConductAcceptance.user_id)
+    .outerjoin(
+        ConductAcceptance,
+        (ConductAcceptance.version_id == ConductVersion.id)
+        & (ConductAcceptance.user_id == bindparam("user_id")),
+    )
+    .order_by(ConductVersion.id.desc())
+    .limit(1)
+)
+
+
 def require_accepted(db: Session, user: User) -> None:
     """Refuse someone who has not accepted the version in force (before entering a room).
     One query: the newest version, and this user's acceptance of it if any."""
-    newest = db.execute(
-        select(ConductVersion.id, ConductAcceptance.user_id)
-        .outerjoin(
-            ConductAcceptance,
-            (ConductAcceptance.version_id == ConductVersion.id)
-            & (ConductAcceptance.user_id == user.id),
-        )
-        .order_by(ConductVersion.id.desc())
-        .limit(1)
-    ).first()
+    newest = db.execute(_NEWEST_AND_ACCEPTANCE, {"user_id": user.id}).first()
     if newest is not None and newest.user_id is None:
         raise AgreementRequired(newest.id)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -343,24 +343,37 @@ def _vanished() -> Any:
     return (Message.deleted_at.is_not(None)) & (Message.deleted_by_id == Message.author_id)
 
 
-def _visible(session: ChatSession) -> Any:
-    return (
-        select(Message)
-        .options(
-            selectinload(Message.author),
-            selectinload(Message.reactions),
-            selectinload(Message.prompt),
-        )
-        .where(Message.session_id == session.id, ~_vanished())
+# The reads every join makes are composed once, with parameters bound at each call:
+# composing an ORM statement costs more than SQLite takes to run it (docs/performance.md).
+_VISIBLE = (
+    select(Message)
+    .options(
+        selectinload(Message.author),
+        selectinload(Message.reactions),
+        selectinload(Message.prompt),
     )
+    .where(Message.session_id == bindparam("session_id"), ~_vanished())
+)
+_LAST_PAGE = _VISIBLE.order_by(Message.seq.desc()).limit(HISTORY_PAGE + 1)
+_PAGE_BEFORE = _LAST_PAGE.where(Message.seq < bindparam("before_id"))
+_AFTER = (
+    _VISIBLE.where(Message.seq > bindparam("after_id"))
+    .order_by(Message.seq)
+    .limit(CATCH_UP_LIMIT + 1)
+)
+_MY_REACTIONS = (
+    select(Message.seq, Reaction.kind)
+    .join(Reaction, Reaction.message_id == Message.id)
+    .where(Message.session_id == bindparam("session_id"), Reaction.user_id == bindparam("user_id"))
+)
 
 
 def recent(db: Session, session: ChatSession, before_id: int | None = None) -> dict[str, Any]:
     """The last HISTORY_PAGE messages (before `before_id` if given), oldest first."""
-    query = _visible(session)
-    if before_id is not None:
-        query = query.where(Message.seq < before_id)
-    rows = list(db.scalars(query.order_by(Message.seq.desc()).limit(HISTORY_PAGE + 1)))
+    if before_id is None:
+        rows = list(db.scalars(_LAST_PAGE, {"session_id": session.id}))
+    else:
+        rows = list(db.scalars(_PAGE_BEFORE, {"session_id": session.id, "before_id": before_id}))
     more = len(rows) > HISTORY_PAGE
     page = list(reversed(rows[:HISTORY_PAGE]))
     return {"messages": payloads(db, session, page), "more_before": more}
@@ -377,8 +390,7 @@ def check_last_seen(session: ChatSession, last_seen_id: int) -> None:
 def catch_up(db: Session, session: ChatSession, last_seen_id: int) -> dict[str, Any]:
     """Every message after `last_seen_id`, oldest first (up to CATCH_UP_LIMIT a call)."""
     check_last_seen(session, last_seen_id)
-    query = _visible(session).where(Message.seq > last_seen_id)
-    rows = list(db.scalars(query.order_by(Message.seq).limit(CATCH_UP_LIMIT + 1)))
+    rows = list(db.scalars(_AFTER, {"session_id": session.id, "after_id": last_seen_id}))
     more = len(rows) > CATCH_UP_LIMIT
     return {"messages": payloads(db, session, rows[:CATCH_UP_LIMIT]), "more_after": more}
 
@@ -406,7 +418,8 @@ def revised(db: Session, session: ChatSession) -> list[dict[str, Any]]:
         Message.deleted_at.is_not(None),
         Message.seq.in_(acted),
     )
-    rows = list(db.scalars(_visible(session).where(changed).order_by(Message.seq)))
+    query = _VISIBLE.where(changed).order_by(Message.seq)
+    rows = list(db.scalars(query, {"session_id": session.id}))
     return payloads(db, session, rows)
 
 
@@ -427,11 +440,7 @@ def reaction_counts(db: Session, session: ChatSession) -> dict[int, dict[str, in
 
 def my_reactions(db: Session, session: ChatSession, user: User) -> dict[int, list[str]]:
     """Which reactions `user` has given, by message id, to light up their own buttons."""
-    rows = db.execute(
-        select(Message.seq, Reaction.kind)
-        .join(Reaction, Reaction.message_id == Message.id)
-        .where(Message.session_id == session.id, Reaction.user_id == user.id)
-    )
+    rows = db.execute(_MY_REACTIONS, {"session_id": session.id, "user_id": user.id})
     mine: dict[int, list[str]] = {}
     for seq, kind in rows:
         mine.setdefault(seq, []).append(kind)

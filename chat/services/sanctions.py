@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from chat.errors import Forbidden, Muted
@@ -20,24 +20,28 @@ from chat.services.clock import format_local
 MUTE, REMOVE, BAN = "mute", "remove", "ban"
 
 
+# Asked on every connect and every event: composed once, bound at each call.
+_BINDING = (
+    select(Sanction)
+    .where(
+        Sanction.user_id == bindparam("user_id"),
+        Sanction.kind.in_(bindparam("kinds", expanding=True)),
+        Sanction.lifted_at.is_(None),
+        or_(Sanction.until.is_(None), Sanction.until > bindparam("now")),
+        or_(Sanction.kind == BAN, Sanction.session_id == bindparam("session_id")),
+    )
+    .order_by(Sanction.id.desc())
+    .limit(1)
+)
+
+
 def binding(
     db: Session, user_id: int, session_id: int | None, now: datetime, kinds: Iterable[str]
 ) -> Sanction | None:
     """The newest sanction of one of `kinds` that binds this user now: not lifted, not
     expired, and in this session (a ban binds everywhere). None if there is none."""
-    query = (
-        select(Sanction)
-        .where(
-            Sanction.user_id == user_id,
-            Sanction.kind.in_(tuple(kinds)),
-            Sanction.lifted_at.is_(None),
-            or_(Sanction.until.is_(None), Sanction.until > now),
-            or_(Sanction.kind == BAN, Sanction.session_id == session_id),
-        )
-        .order_by(Sanction.id.desc())
-        .limit(1)
-    )
-    return db.scalar(query)
+    values = {"user_id": user_id, "kinds": list(kinds), "now": now, "session_id": session_id}
+    return db.scalar(_BINDING, values)
 
 
 def ban_message(ban: Sanction) -> str:
