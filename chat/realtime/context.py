@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, request, session
-from flask_socketio import ConnectionRefusedError, rooms
+from flask_socketio import ConnectionRefusedError
 
 from chat.errors import Forbidden, Unauthenticated
-from chat.extensions import db
+from chat.extensions import db, socketio
 from chat.models import ChatSession, User
 from chat.realtime.broadcast import room_name
 from chat.services import roles, sanctions, schedule
@@ -50,11 +50,19 @@ def user() -> User:
     return found
 
 
+def in_room(name: str) -> bool:
+    """Whether this connection is in the room `name`. Asked on every event, so it looks
+    the room up: flask_socketio.rooms() walks every room of the server (each member
+    has one of their own), which made each event cost O(members)."""
+    members = socketio.server.manager.rooms.get(request.namespace, {}).get(name)  # type: ignore[attr-defined]
+    return members is not None and sid() in members
+
+
 def joined(data: Any) -> tuple[User, ChatSession]:
     """The user and the session named in `data`, which this socket must have joined."""
     actor = user()
     found = schedule.get_session(db.session, require_int(data, "session_id"))
-    if room_name(found.id) not in rooms():
+    if not in_room(room_name(found.id)):
         raise Forbidden("Join the session before doing that.")
     roles.require_view(actor, found)
     # A member removed or banned since joining is refused on every event (one query).

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from chat.extensions import db
 from chat.models import ChatSession, Message, User
-from tests.helpers import Clock
+from tests.helpers import Clock, make_session
 from tests.sockets.helpers import new_message, received, signed_in
 
 
@@ -287,3 +287,16 @@ def test_rejoin_carries_current_reaction_counts(
     ack = back.emit("join", {"session_id": room.id, "last_seen_id": sent["id"]}, callback=True)
     assert ack["messages"] == []
     assert ack["reaction_counts"] == {str(sent["id"]): {"heart": 0, "thumbs_up": 0, "same_here": 1}}
+
+
+def test_joining_one_room_gives_no_voice_in_another_that_others_are_in(
+    app: Flask, joined, socket_client, room: ChatSession, member: User, organiser: User
+) -> None:
+    other = make_session(db.session, organiser)
+    elsewhere = socket_client(signed_in(app, organiser))
+    assert elsewhere.emit("join", {"session_id": other.id}, callback=True)["ok"]
+    here = joined(member)
+    ack = here.emit("send_message", new_message(other), callback=True)
+    assert ack["error"]["code"] == "forbidden"
+    assert received(elsewhere, "message") == []
+    assert here.emit("send_message", new_message(room), callback=True)["ok"]
