@@ -5,7 +5,8 @@ On SIGTERM a worker normally stops accepting and then waits for its open connect
 end, which WebSockets never do: it would be killed after the graceful timeout, with
 writes cut short. Here it drains first (chat/realtime/shutdown.py): new Socket.IO
 connections are refused, the events in flight finish, every client is told (by a
-dropped connection) to reconnect, and then gunicorn's own exit runs.
+dropped connection) to reconnect, and then gunicorn's own exit runs. Each worker also
+tunes its garbage collector once the app is loaded (chat/server.py).
 """
 
 import signal
@@ -14,10 +15,12 @@ from gunicorn.workers.base import Worker
 
 
 def post_worker_init(worker: Worker) -> None:
-    """Drain on SIGTERM before the worker's usual exit."""
+    """Drain on SIGTERM before the worker's usual exit; tune the garbage collector."""
     # Imported here, in the worker: the master reads this file before gevent patches
     # the standard library in the worker, and psycopg must be imported after that.
     from chat.extensions import socketio
     from chat.realtime import shutdown
+    from chat.server import tune_garbage_collector
 
+    tune_garbage_collector()
     shutdown.drain_on_sigterm(socketio.server, lambda: worker.handle_exit(signal.SIGTERM, None))
