@@ -3,7 +3,8 @@
 // rate while every client records when each message arrives.
 //
 // Usage: node bench/loadgen.mjs PLAN.json   (run.py writes the plan; results go to stdout)
-// The plan: {url, session_id, tokens[], join_window_s, senders, rate, duration_s, settle_s}.
+// The plan: {url, session_id, tokens[], join_window_s, idle_s, senders, rate, duration_s,
+// settle_s}. After joining it writes "joined" to stderr and holds the room idle for idle_s.
 // Bodies carry the send time, so latency is receipt minus send on one machine's clock.
 
 import { readFileSync } from "node:fs";
@@ -128,6 +129,9 @@ function percentile(sorted, p) {
 }
 
 const join = await joinAll();
+// Everyone is in: run.py measures the server's memory while the room is idle.
+process.stderr.write("joined\n");
+await sleep((plan.idle_s ?? 0) * 1000);
 const joins = Float64Array.from(joinMs).sort();
 const result = {
   clients: plan.tokens.length,

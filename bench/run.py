@@ -17,14 +17,16 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.seed import ORGANISER_EMAIL, PASSWORD, Seeded, seed
-from bench.servers import ROOT, Server, cpu_seconds
+from bench.servers import ROOT, Server, cpu_seconds, rss_bytes
 
 BENCH = ROOT / "bench"
 
@@ -39,6 +41,7 @@ class Scenario:
     rate: float = 0
     duration_s: float = 0
     settle_s: float = 30
+    idle_s: float = 5  # held idle after everyone joined, while idle memory is read
 
 
 SCENARIOS = {
@@ -80,9 +83,18 @@ def load(server: Server, scenario: Scenario, seeded: Seeded, work: Path) -> dict
     idle_rss = server.peak_rss
     cpu_before, started = cpu_seconds(worker), time.monotonic()
     generator = subprocess.Popen(
-        ["node", str(BENCH / "loadgen.mjs"), str(plan_file)], stdout=subprocess.PIPE, text=True
+        ["node", str(BENCH / "loadgen.mjs"), str(plan_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    joined_rss: list[int] = []
+    reader = threading.Thread(
+        target=read_idle_memory, args=(generator, worker, scenario.idle_s, joined_rss)
+    )
+    reader.start()
     _, status, usage = os.wait4(generator.pid, 0)
+    reader.join()
     generator.returncode = os.waitstatus_to_exitcode(status)
     output = generator.stdout.read() if generator.stdout else ""
     wall = time.monotonic() - started
@@ -90,10 +102,29 @@ def load(server: Server, scenario: Scenario, seeded: Seeded, work: Path) -> dict
     if generator.returncode != 0:
         raise RuntimeError(f"load generator failed for {server.name}")
     result: dict[str, Any] = json.loads(output)
-    result["server_cpu_percent"] = 100 * (cpu_seconds(worker) - cpu_before) / wall
+    cpu = cpu_seconds(worker) - cpu_before
+    result["server_cpu_percent"] = 100 * cpu / wall
+    result["cpu_ms_per_client"] = 1000 * cpu / scenario.clients
     result["loadgen_cpu_percent"] = 100 * (usage.ru_utime + usage.ru_stime) / wall
     result["kb_per_client"] = (server.peak_rss - idle_rss) / 1024 / scenario.clients
+    if joined_rss:
+        result["idle_kb_per_client"] = (joined_rss[0] - idle_rss) / 1024 / scenario.clients
     return result
+
+
+def read_idle_memory(
+    generator: subprocess.Popen[str], worker: int, hold_s: float, into: list[int]
+) -> None:
+    """Once the load generator says everyone joined, let the worker settle for half the
+    idle hold, then read its resident memory: what connected, quiet members cost. Other
+    lines the generator writes to stderr are passed on."""
+    assert generator.stderr is not None
+    for line in generator.stderr:
+        if line.strip() != "joined":
+            sys.stderr.write(line)
+        elif not into:
+            time.sleep(hold_s / 2)
+            into.append(rss_bytes(worker))
 
 
 def run_scenario(name: str, scenario: Scenario, seeded: Seeded, work: Path, database: Path):
@@ -147,7 +178,9 @@ FIGURES = [
     ("join p50 ms", lambda r: r["join_ms"]["p50"]),
     ("join p99 ms", lambda r: r["join_ms"]["p99"]),
     ("server CPU %", lambda r: r["server_cpu_percent"]),
-    ("KB per member", lambda r: r["kb_per_client"]),
+    ("server CPU ms per member", lambda r: r.get("cpu_ms_per_client")),
+    ("KB per member, idle", lambda r: r.get("idle_kb_per_client")),
+    ("KB per member, peak", lambda r: r["kb_per_client"]),
 ]
 
 
