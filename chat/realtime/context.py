@@ -12,7 +12,7 @@ from chat.errors import Forbidden, Unauthenticated
 from chat.extensions import db, socketio
 from chat.models import ChatSession, User
 from chat.realtime.broadcast import room_name
-from chat.services import roles, sanctions, schedule
+from chat.services import accounts, roles, sanctions, schedule
 from chat.services.validation import require_int
 
 SOCKET_USER = "socket_user_id"
@@ -44,7 +44,7 @@ def user() -> User:
     """The user this connection authenticated as, read afresh for every event (an account
     deleted since is signed out)."""
     user_id = session.get(SOCKET_USER)
-    found = db.session.get(User, user_id) if user_id else None
+    found = accounts.user_by_id(db.session, user_id) if user_id else None
     if found is None or found.deleted_at is not None:
         raise Unauthenticated("Sign in again.")
     return found

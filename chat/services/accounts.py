@@ -187,6 +187,15 @@ _USER_BY_TOKEN = (
 )
 
 
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
+def user_by_id(db: Session, user_id: int) -> User | None:
+    """The user with this id (a deleted one too), or None. Socket events ask on every
+    call, so the statement is composed once (Session.get composes one each time)."""
+    return db.scalar(_USER_BY_ID, {"user_id": user_id})
+
+
 def user_for_token(db: Session, token: object) -> User | None:
     """The user a personal access token belongs to, or None."""
     if not isinstance(token, str) or not token.startswith("tt_") or len(token) > 200:

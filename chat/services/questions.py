@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -111,19 +111,19 @@ def _changed(
     )
 
 
+# Read on every join: composed once, bound at each call.
+_QUEUE = (
+    select(Question)
+    .options(selectinload(Question.author))
+    .where(Question.session_id == bindparam("session_id"))
+    .order_by(Question.id)
+)
+
+
 def queue(db: Session, session: ChatSession, viewer: User) -> dict[str, Any]:
     """The queue as `viewer` may see it, oldest first, with which they asked and voted."""
     staff = is_staff(viewer, session)
-    rows = [
-        q
-        for q in db.scalars(
-            select(Question)
-            .options(selectinload(Question.author))
-            .where(Question.session_id == session.id)
-            .order_by(Question.id)
-        )
-        if visible(q, viewer, staff)
-    ]
+    rows = [q for q in db.scalars(_QUEUE, {"session_id": session.id}) if visible(q, viewer, staff)]
     counts = vote_counts(db, [q.id for q in rows])
     voted: Iterable[int] = ()
     if rows:
