@@ -148,15 +148,24 @@ def payloads(db: Session, session: ChatSession, messages: list[Message]) -> list
     return [payload(m, session, parents.get(m.reply_to or 0)) for m in messages]
 
 
+# Run for every message sent: composed once, bound at each call.
+_EXISTING = select(Message).where(
+    Message.session_id == bindparam("session_id"),
+    Message.author_id == bindparam("author_id"),
+    Message.client_id == bindparam("client_id"),
+)
+_NEXT_ID = (
+    update(ChatSession)
+    .where(ChatSession.id == bindparam("session_id"))
+    .values(last_message_id=ChatSession.last_message_id + 1)
+    .returning(ChatSession.last_message_id, ChatSession.locked, ChatSession.slow_mode_seconds)
+)
+
+
 def existing(db: Session, session: ChatSession, author: User, client_id: str) -> Message | None:
     """The message this author already stored with this client_id, if any."""
-    return db.scalar(
-        select(Message).where(
-            Message.session_id == session.id,
-            Message.author_id == author.id,
-            Message.client_id == client_id,
-        )
-    )
+    values = {"session_id": session.id, "author_id": author.id, "client_id": client_id}
+    return db.scalar(_EXISTING, values)
 
 
 def store(
@@ -178,12 +187,9 @@ def store(
     statement reads back the room's lock and slow mode as they are under that lock, so
     `session` holds current values for those checks without another query.
     """
-    seq, locked, slow_mode_seconds = db.execute(
-        update(ChatSession)
-        .where(ChatSession.id == session.id)
-        .values(last_message_id=ChatSession.last_message_id + 1)
-        .returning(ChatSession.last_message_id, ChatSession.locked, ChatSession.slow_mode_seconds)
-    ).one()
+    # On the session's connection: given values, the session would run a bulk update.
+    next_id = db.connection().execute(_NEXT_ID, {"session_id": session.id})
+    seq, locked, slow_mode_seconds = next_id.one()
     set_committed_value(session, "last_message_id", seq)
     set_committed_value(session, "locked", locked)
     set_committed_value(session, "slow_mode_seconds", slow_mode_seconds)
