@@ -6,12 +6,10 @@ and a long history, written straight into the live server's database through the
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -29,9 +27,11 @@ from chat.services import (
 )
 from tests.conftest import LiveServer
 from tests.helpers import PASSWORD
+from tests.live_setup import register_users, schedule_session
 
 # Wide enough that a session starting in a minute is open for chat.
 LOBBY_MINUTES = 60
+LONDON = "Europe/London"
 
 
 def sign_in(context: Any, server: LiveServer, email: str) -> Any:
@@ -43,19 +43,6 @@ def sign_in(context: Any, server: LiveServer, email: str) -> Any:
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Schedule")).to_be_visible()
     return page
-
-
-def create_user(server: LiveServer, email: str, name: str, *extra: str) -> None:
-    made = server.flask("users", "create", email, "--name", name, *extra, stdin=PASSWORD + "\n")
-    assert made.returncode == 0, made.stderr
-
-
-def register_users(server: LiveServer, *people: tuple[str, str, str, bool]) -> None:
-    """Accounts as (email, name, pronouns, organiser), made in one go (faster than the CLI)."""
-    with server.database() as db:
-        for email, name, pronouns, organiser in people:
-            form = accounts.Registration(email, name, PASSWORD, pronouns)
-            accounts.register(db, form, datetime.now(UTC), organiser=organiser)
 
 
 # The people of most browser tests: an organiser, a guest facilitator and three trainees.
@@ -76,21 +63,6 @@ def register_cast(server: LiveServer) -> None:
         (BEN, "Ben", "", False),
         (CAL, "Cal", "", False),
     )
-
-
-def create_session(
-    server: LiveServer, title: str, *facilitators: str, starts_in: timedelta = timedelta(minutes=1)
-) -> int:
-    """A session starting in a minute: its lobby is open, so people can already chat.
-
-    With a later `starts_in` (beyond the lobby), it is still only scheduled."""
-    starts = (datetime.now(UTC) + starts_in).replace(microsecond=0)
-    args = ["--title", title, "--starts-at", starts.isoformat(), "--duration-minutes", "60"]
-    for email in facilitators:
-        args += ["--facilitator", email]
-    made = server.flask("sessions", "create", *args)
-    assert made.returncode == 0, made.stderr
-    return int(json.loads(made.stdout)["id"])
 
 
 def add_prompts(server: LiveServer, session_id: int, bodies: Sequence[str]) -> None:
@@ -162,23 +134,10 @@ def create_past_session(
 def create_london_session(
     server: LiveServer, title: str, starts: datetime, *facilitators: str, **form: Any
 ) -> int:
-    """A one-hour session at the instant `starts`, scheduled in London time by Olu
-    (written straight to the database: quicker than the CLI, and any date, past or
-    future), with `facilitators` by email; `form` adds SessionInput fields."""
-    london = ZoneInfo("Europe/London")
-    with server.database() as db:
-        details = schedule.SessionInput(
-            title,
-            starts.astimezone(london).replace(tzinfo=None),
-            (starts + timedelta(hours=1)).astimezone(london).replace(tzinfo=None),
-            "Europe/London",
-            facilitator_emails=facilitators,
-            **form,
-        )
-        organiser = accounts.user_by_email(db, OLU)
-        # Scheduled a day ahead, as an organiser would have (a past start is refused).
-        scheduled_at = min(datetime.now(UTC), starts - timedelta(days=1))
-        return schedule.create_session(db, organiser, details, scheduled_at).id
+    """A one-hour session at the instant `starts` (any date, past or future), scheduled in
+    London time by the first organiser (Olu, in the cast), with `facilitators` by email;
+    `form` adds SessionInput fields (description, ...)."""
+    return schedule_session(server, title, starts, *facilitators, time_zone=LONDON, **form)
 
 
 def stage_room(

@@ -25,14 +25,13 @@ from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.helpers import (
     add_prompts,
     create_past_session,
-    create_session,
     hold_session,
     message,
-    register_users,
     send,
     sign_in,
 )
 from tests.conftest import ROOT, LiveServer
+from tests.live_setup import create_session, register_users
 
 OUT = ROOT / "docs" / "screenshots"
 MAYA, OLU, ANA, BEN = "maya@example.org", "olu@example.org", "ana@example.org", "ben@example.org"

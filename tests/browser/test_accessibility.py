@@ -39,15 +39,14 @@ from tests.browser.helpers import (
     MAYA,
     OLU,
     create_past_session,
-    create_session,
     hold_session,
     register_cast,
-    register_users,
     seed_messages,
     sign_in,
 )
 from tests.conftest import ROOT, LiveServer
 from tests.helpers import missing_service
+from tests.live_setup import create_session, register_users
 
 pytestmark = pytest.mark.browser
 

@@ -17,12 +17,12 @@ from tests.browser.helpers import (
     BEN,
     MAYA,
     add_prompts,
-    create_session,
     message,
     register_cast,
     send,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

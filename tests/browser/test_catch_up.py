@@ -15,7 +15,6 @@ from tests.browser.helpers import (
     CAL,
     MAYA,
     add_prompts,
-    create_session,
     message,
     messages_in,
     register_cast,
@@ -23,6 +22,7 @@ from tests.browser.helpers import (
     send,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

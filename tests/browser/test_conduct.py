@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from chat.services import accounts, conduct
-from tests.browser.helpers import create_user, sign_in
+from tests.browser.helpers import sign_in
 from tests.conftest import LiveServer
+from tests.live_setup import create_session, register_users
 
 pytestmark = pytest.mark.browser
 
@@ -29,16 +29,12 @@ def publish(server: LiveServer, body: str) -> None:
 @pytest.fixture
 def session_id(live_server: LiveServer) -> int:
     """A session whose lobby is open, with a content note, and an agreement in force."""
-    create_user(live_server, "olu@example.org", "Olu", "--organiser")
-    create_user(live_server, "tam@example.org", "Tam")
-    starts = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
-    made = live_server.flask(
-        "sessions", "create", "--title", "Endings", "--starts-at", starts.isoformat(),
-        "--duration-minutes", "60", "--content-note", NOTE,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    register_users(
+        live_server, ("olu@example.org", "Olu", "", True), ("tam@example.org", "Tam", "", False)
+    )
+    session_id = create_session(live_server, "Endings", content_note=NOTE)
     publish(live_server, AGREEMENT)
-    return int(json.loads(made.stdout)["id"])
+    return session_id
 
 
 def test_a_member_accepts_with_the_keyboard_and_lands_in_the_room(

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import create_session, message, register_users, send, sign_in
+from tests.browser.helpers import message, send, sign_in
 from tests.conftest import LiveServer
+from tests.live_setup import create_session, register_users
 
 pytestmark = pytest.mark.browser
 

@@ -21,12 +21,12 @@ from tests.browser.helpers import (
     LOBBY_MINUTES,
     MAYA,
     add_prompts,
-    create_session,
     message,
     register_cast,
     seed_messages,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

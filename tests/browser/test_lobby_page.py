@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,8 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.services.clock import format_local
-from tests.browser.helpers import create_user, sign_in
+from tests.browser.helpers import sign_in
 from tests.conftest import LiveServer
+from tests.live_setup import register_users, schedule_session
 
 pytestmark = pytest.mark.browser
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -21,23 +21,14 @@ KOLKATA = ZoneInfo("Asia/Kolkata")
 
 @pytest.fixture
 def room(live_server: LiveServer) -> dict[str, Any]:
-    create_user(live_server, "org@example.org", "Olu", "--organiser")
-    create_user(live_server, "t@example.org", "Tam")
-    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
-    made = live_server.flask(
-        "sessions",
-        "create",
-        "--title",
-        "Working with endings",
-        "--starts-at",
-        starts.isoformat(),
-        "--duration-minutes",
-        "60",
-        "--content-note",
-        "Mentions bereavement.",
+    register_users(
+        live_server, ("org@example.org", "Olu", "", True), ("t@example.org", "Tam", "", False)
     )
-    assert made.returncode == 0, made.stderr
-    return {"id": json.loads(made.stdout)["id"], "starts": starts}
+    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
+    made = schedule_session(
+        live_server, "Working with endings", starts, content_note="Mentions bereavement."
+    )
+    return {"id": made, "starts": starts}
 
 
 def test_lobby_turns_live_for_everyone_without_reloading(

@@ -17,14 +17,13 @@ from tests.browser.helpers import (
     BEN,
     CAL,
     MAYA,
-    create_session,
     message,
     messages_in,
     register_cast,
-    register_users,
     seed_messages,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session, register_users
 
 pytestmark = pytest.mark.browser
 

@@ -14,12 +14,12 @@ from tests.browser.helpers import (
     ANA,
     BEN,
     MAYA,
-    create_session,
     message,
     register_cast,
     send,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

@@ -20,7 +20,6 @@ from tests.browser.helpers import (
     MAYA,
     OLU,
     create_past_session,
-    create_session,
     hold_session,
     message,
     publish_recap,
@@ -29,6 +28,7 @@ from tests.browser.helpers import (
     sign_in,
 )
 from tests.conftest import ROOT, LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

@@ -11,13 +11,13 @@ from playwright.sync_api import expect
 from tests.browser.helpers import (
     ANA,
     BEN,
-    create_session,
     message,
     messages_in,
     register_cast,
     send,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

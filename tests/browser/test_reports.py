@@ -16,13 +16,13 @@ from tests.browser.helpers import (
     ANA,
     BEN,
     MAYA,
-    create_session,
     message,
     register_cast,
     seed_messages,
     send,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

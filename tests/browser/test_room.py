@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import create_user
 from tests.conftest import LiveServer
+from tests.live_setup import create_session, register_users
 
 pytestmark = pytest.mark.browser
 
@@ -23,22 +21,13 @@ OLU = "olu@example.org"
 @pytest.fixture
 def session_id(live_server: LiveServer) -> int:
     """A session starting in a minute: its lobby is open, so people can already chat."""
-    create_user(live_server, OLU, "Olu", "--organiser")
-    create_user(live_server, ANA, "Ana", "--pronouns", "she/her")
-    create_user(live_server, BEN, "Ben")
-    starts = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
-    made = live_server.flask(
-        "sessions",
-        "create",
-        "--title",
-        "Working with endings",
-        "--starts-at",
-        starts.isoformat(),
-        "--duration-minutes",
-        "60",
+    register_users(
+        live_server,
+        (OLU, "Olu", "", True),
+        (ANA, "Ana", "she/her", False),
+        (BEN, "Ben", "", False),
     )
-    assert made.returncode == 0, made.stderr
-    return int(json.loads(made.stdout)["id"])
+    return create_session(live_server, "Working with endings")
 
 
 def messages(page: Any) -> Any:

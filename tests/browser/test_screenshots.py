@@ -23,7 +23,6 @@ from tests.browser.helpers import (
     MAYA,
     add_prompts,
     create_past_session,
-    create_session,
     hold_session,
     publish_recap,
     register_cast,
@@ -31,6 +30,7 @@ from tests.browser.helpers import (
     stage_room,
 )
 from tests.conftest import ROOT, LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

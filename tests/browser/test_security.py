@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser import conftest, helpers
 from tests.conftest import LiveServer
+from tests.live_setup import create_session, register_users
 
 pytestmark = pytest.mark.browser
 
@@ -53,13 +54,13 @@ def test_hostile_messages_show_as_text_and_never_run(browser: Any, live_server: 
         '<script>window.pwned=1</script> <img src=x onerror="window.pwned=1"> '
         '<a href="javascript:window.pwned=1">click me</a>'
     )
-    helpers.register_users(
+    register_users(
         live_server,
         ("olu@example.org", "Olu", "", True),
         ("ana@example.org", "Ana", "", False),
         ("ben@example.org", '<b onmouseover="window.pwned=1">Ben</b>', "", False),
     )
-    session_id = helpers.create_session(live_server, "Safe text")
+    session_id = create_session(live_server, "Safe text")
     pages = []
     try:
         for email in ("ana@example.org", "ben@example.org"):

@@ -18,7 +18,6 @@ from tests.browser.helpers import (
     MAYA,
     OLU,
     add_prompts,
-    create_session,
     message,
     messages_in,
     register_cast,
@@ -26,6 +25,7 @@ from tests.browser.helpers import (
     send,
 )
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

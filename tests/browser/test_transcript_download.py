@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import ANA, BEN, MAYA, create_session, message, register_cast, send
+from tests.browser.helpers import ANA, BEN, MAYA, message, register_cast, send
 from tests.conftest import LiveServer
+from tests.live_setup import create_session
 
 pytestmark = pytest.mark.browser
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import socketio
 
-from chat.services import accounts
+from tests import live_setup
 from tests.conftest import LiveServer
-from tests.helpers import PASSWORD
 
 # How long a member keeps trying its addresses after losing its connection.
 FAILOVER_SECONDS = 30
+# websocket-client's own bound on waiting for the server's closing frame.
+CLOSE_SECONDS = 3
 
 
 class ConnectionLost(Exception):
@@ -188,7 +187,32 @@ class Member:
     def disconnect(self) -> None:
         """Leave for good (no failover)."""
         if self.client.connected:
-            self.client.disconnect()
+            hang_up(self.client)
+
+
+def hang_up(client: socketio.Client) -> None:
+    """`client.shutdown()` (disconnect, and stop reconnecting), without sitting out
+    websocket-client's close timeout.
+
+    The server answers the Engine.IO close packet with a closing frame, which the client's
+    reader thread usually takes (and answers), but `python app.py` keeps the connection
+    open after it; websocket-client's close() then waited its whole timeout (3 s) for a
+    frame that had already come. Here the socket is closed as soon as the reader has seen
+    the server's closing frame; if it never comes, close() runs as before.
+    """
+    ws, reader = client.eio.ws, client.eio.read_loop_task
+    if client.connected and ws is not None and reader is not None:
+        close = ws.close
+
+        def close_once_answered(*args: Any, **kwargs: Any) -> None:
+            reader.join(CLOSE_SECONDS)  # it ends on the server's closing frame
+            if ws.connected:  # no answer yet: close (and wait) as websocket-client does
+                close(*args, **kwargs)
+            else:  # the closing handshake is done: only the socket is left to close
+                ws.shutdown()
+
+        ws.close = close_once_answered
+    client.shutdown()
 
 
 class Rejoining:
@@ -264,27 +288,15 @@ def wait_until(predicate, what: str, server: LiveServer) -> None:
 
 
 def register(server: LiveServer, *people: tuple[str, str]) -> dict[str, str]:
-    """Create users (email, name) in the server's database, as `flask users create` and
-    `flask users token` do (tests/test_cli.py runs those), without a process for each;
-    return an API token per name."""
-    tokens = {}
-    now = datetime.now(UTC)
-    with server.database() as db:
-        for email, name in people:
-            user = accounts.register(db, accounts.Registration(email, name, PASSWORD), now)
-            tokens[name] = accounts.issue_api_token(db, user, now)
-    return tokens
+    """Members (email, name) in the server's database, each with an API token, as
+    `flask users create` and `flask users token` make them; return the tokens by name."""
+    live_setup.register_users(server, *((email, name, "", False) for email, name in people))
+    tokens = live_setup.issue_tokens(server, *(email for email, _ in people))
+    return {name: tokens[email] for email, name in people}
 
 
-def create_session(server: LiveServer, facilitator_email: str) -> int:
+def create_session(server: LiveServer, *facilitators: str) -> int:
     """An organiser and a session starting in a minute (its lobby is open) facilitated by
-    `facilitator_email`; returns the session id."""
-    organiser = ["users", "create", "o@example.org", "--name", "Org", "--organiser"]
-    assert server.flask(*organiser, stdin=PASSWORD + "\n").returncode == 0
-    starts = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
-    made = server.flask(
-        "sessions", "create", "--title", "Endings", "--starts-at", starts,
-        "--duration-minutes", "60", "--facilitator", facilitator_email,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return int(json.loads(made.stdout)["id"])
+    `facilitators` (emails); returns the session id."""
+    live_setup.register_users(server, ("o@example.org", "Org", "", True))
+    return live_setup.create_session(server, "Endings", *facilitators)

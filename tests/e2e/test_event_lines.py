@@ -30,7 +30,7 @@ def chat_once(server: LiveServer) -> int:
         fay.connect()
         fay.send("A private thought about my client.")
     finally:
-        fay.client.disconnect()
+        fay.disconnect()
     return session_id
 
 

@@ -49,7 +49,7 @@ def test_an_announcement_from_the_cli_reaches_members_at_once(queued_server: Liv
         heard = [m for m in tam.heard if m["id"] == stored_id]
         assert len(heard) == 1 and heard[0]["kind"] == "announcement"
     finally:
-        tam.client.disconnect()
+        tam.disconnect()
 
 
 def test_without_a_queue_the_announcement_waits_in_the_room(lone_server: LiveServer) -> None:
@@ -63,7 +63,7 @@ def test_without_a_queue_the_announcement_waits_in_the_room(lone_server: LiveSer
         joined = tam.connect()
         assert [m["body"] for m in joined["messages"]] == ["Welcome in."]
     finally:
-        tam.client.disconnect()
+        tam.disconnect()
 
 
 @pytest.mark.parametrize(

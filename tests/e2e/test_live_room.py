@@ -4,42 +4,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import websocket
 
 from tests.conftest import LiveServer
-from tests.e2e.clients import Member, wait_until
-from tests.helpers import PASSWORD
+from tests.e2e.clients import Member, create_session, register, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def room(live_server: LiveServer) -> dict[str, Any]:
-    tokens = {}
-    for email, name in [("a@example.org", "Ada"), ("b@example.org", "Ben")]:
-        made = live_server.flask("users", "create", email, "--name", name, stdin=PASSWORD + "\n")
-        assert made.returncode == 0, made.stderr
-        tokens[name] = live_server.flask("users", "token", email).stdout.strip()
-    live_server.flask(
-        "users", "create", "o@example.org", "--name", "Org", "--organiser", stdin=PASSWORD + "\n"
-    )
-    starts = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()  # lobby: chat allowed
-    made = live_server.flask(
-        "sessions",
-        "create",
-        "--title",
-        "Endings",
-        "--starts-at",
-        starts,
-        "--duration-minutes",
-        "60",
-    )
-    assert made.returncode == 0, made.stderr
-    return {"id": json.loads(made.stdout)["id"], "tokens": tokens}
+    """Ada and Ben, and a session starting in a minute: its lobby is open for chat."""
+    tokens = register(live_server, ("a@example.org", "Ada"), ("b@example.org", "Ben"))
+    return {"id": create_session(live_server), "tokens": tokens}
 
 
 def test_send_miss_catch_up_resend_and_restart(
@@ -55,7 +35,7 @@ def test_send_miss_catch_up_resend_and_restart(
         wait_until(lambda: b.bodies() == ["hello from Ada"], "B to hear A", live_server)
 
         # B drops; A sends three; B comes back with last_seen_id and gets exactly those
-        b.client.disconnect()
+        b.disconnect()
         missed = [a.send(f"while you were away {i}") for i in range(3)]
         ack = b.connect(catch_up=True)
         assert [m["id"] for m in ack["messages"]] == [m["id"] for m in missed]
@@ -70,9 +50,9 @@ def test_send_miss_catch_up_resend_and_restart(
         assert a.bodies().count("hello from Ada") == 1
 
         # B drops, A's message is acked, the server restarts, B catches up: nothing lost
-        b.client.disconnect()
+        b.disconnect()
         acked = a.send("acked just before the restart")
-        a.client.disconnect()
+        a.disconnect()
         live_server.stop()
         live_server.start()
         ack = b.connect(catch_up=True)
@@ -81,8 +61,7 @@ def test_send_miss_catch_up_resend_and_restart(
         assert b.bodies()[-1] == "acked just before the restart"
     finally:
         for member in (a, b):
-            if member.client.connected:
-                member.client.disconnect()
+            member.disconnect()
 
 
 def test_an_oversized_frame_is_refused_without_storing_anything(
@@ -110,4 +89,4 @@ def test_an_oversized_frame_is_refused_without_storing_anything(
     b = Member(live_server, room["tokens"]["Ben"], room["id"])
     ack = b.connect()
     assert ack["messages"] == []
-    b.client.disconnect()
+    b.disconnect()

@@ -99,8 +99,7 @@ def test_members_ask_and_vote_and_everyone_sees_the_same_queue(live_server: Live
         late = QueueWatcher(live_server, tokens["Ana"], session_id)
         late.join_queue()
         assert late.ordered() == expected
-        late.client.disconnect()
+        late.disconnect()
     finally:
         for client in clients:
-            if client.client.connected:
-                client.client.disconnect()
+            client.disconnect()

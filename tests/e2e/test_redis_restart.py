@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from chat.models import Message
 from tests.conftest import LiveServer, free_port
-from tests.e2e.clients import Rejoining, create_session, register, wait_until
+from tests.e2e.clients import Rejoining, create_session, hang_up, register, wait_until
 from tests.helpers import missing_service
 
 pytestmark = pytest.mark.e2e
@@ -111,4 +111,4 @@ def test_after_a_redis_restart_members_catch_up_and_messages_cross_again(
                 assert member.bodies().count(body) == 1, (body, member.bodies())
     finally:
         for member in (fay, tam):
-            member.client.shutdown()
+            hang_up(member.client)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -13,7 +12,8 @@ import socketio
 import websocket
 
 from tests.conftest import LiveServer
-from tests.helpers import PASSWORD
+from tests.e2e.clients import hang_up, register
+from tests.live_setup import create_session, register_users
 
 pytestmark = pytest.mark.e2e
 
@@ -44,18 +44,9 @@ def test_first_start_prints_a_one_time_link_and_serves_the_schedule(
 
 
 def test_clients_see_the_room_open_on_time_without_asking(live_server: LiveServer) -> None:
-    created = live_server.flask(
-        "users", "create", "org@example.org", "--name", "Org", "--organiser", stdin=PASSWORD + "\n"
-    )
-    assert created.returncode == 0, created.stderr
-    live_server.flask("users", "create", "t@example.org", "--name", "Tam", stdin=PASSWORD + "\n")
-    token = live_server.flask("users", "token", "t@example.org").stdout.strip()
-    starts = (datetime.now(UTC) + timedelta(seconds=8)).isoformat()
-    made = live_server.flask(
-        "sessions", "create", "--title", "Soon", "--starts-at", starts, "--duration-minutes", "30"
-    )
-    assert made.returncode == 0, made.stderr
-    session_id = json.loads(made.stdout)["id"]
+    register_users(live_server, ("org@example.org", "Org", "", True))
+    token = register(live_server, ("t@example.org", "Tam"))["Tam"]
+    session_id = create_session(live_server, "Soon", starts_in=timedelta(seconds=8), minutes=30)
 
     refused = socketio.Client()
     refusals: list[dict] = []
@@ -88,7 +79,7 @@ def test_clients_see_the_room_open_on_time_without_asking(live_server: LiveServe
             assert [state for state in states if state != "lobby"] == ["live"]
         assert client.call("join", {"session_id": 999}, timeout=10)["error"]["code"] == "not_found"
     finally:
-        client.disconnect()
+        hang_up(client)
 
 
 def test_websocket_never_negotiates_compression(live_server: LiveServer) -> None:

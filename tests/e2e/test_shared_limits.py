@@ -40,7 +40,6 @@ def test_a_member_cannot_double_their_allowance_by_using_two_workers(
             assert ack["error"]["retry_after"] > 600
     finally:
         for member in members:
-            if member.client.connected:
-                member.client.disconnect()
+            member.disconnect()
         second.stop()
         first.stop()

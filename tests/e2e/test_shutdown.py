@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from chat.models import Message
 from tests.conftest import LiveServer
-from tests.e2e.clients import Rejoining, create_session, register, wait_until
+from tests.e2e.clients import Rejoining, create_session, hang_up, register, wait_until
 from tests.e2e.test_deployment import procfile
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ def refused_for(server: LiveServer, token: str) -> str | None:
         probe.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
     except socketio.exceptions.ConnectionError:
         return str(refusals[0]["data"]["code"]) if refusals else "no answer"
-    probe.disconnect()
+    hang_up(probe)
     return None
 
 
@@ -121,5 +121,5 @@ def test_sigterm_finishes_the_write_in_flight_then_clients_reconnect(server: Liv
         assert tam.rejoins[0]["ok"] is True, tam.rejoins[0]
         assert tam.bodies().count("Just in time") == 1
     finally:
-        tam.client.shutdown()
+        hang_up(tam.client)
         engine.dispose()

@@ -73,5 +73,4 @@ def test_facilitator_posts_q1_and_the_member_s_answer_arrives_tagged_q1(
         assert [m["kind"] for m in tam.heard if m["id"] < marker["id"]] == ["prompt", "message"]
     finally:
         for client in (fay, tam):
-            if client.client.connected:
-                client.client.disconnect()
+            client.disconnect()

@@ -64,12 +64,11 @@ def test_members_on_two_workers_share_one_room(workers: tuple[LiveServer, LiveSe
         for member, server in ((fay, first), (tam, second)):
             wait_until(lambda m=member: m.bodies() == both, "both messages on both", server)
 
-        tam.client.disconnect()
+        tam.disconnect()
         wait_until(lambda: fay.names() == ["Fay"], "Fay to see Tam leave", second)
     finally:
         for member in (fay, tam):
-            if member.client.connected:
-                member.client.disconnect()
+            member.disconnect()
 
 
 def test_a_prompt_due_for_auto_advance_is_posted_once(
@@ -106,5 +105,4 @@ def test_a_prompt_due_for_auto_advance_is_posted_once(
             assert member.bodies().count("Q two?") == 1
     finally:
         for member in (fay, tam):
-            if member.client.connected:
-                member.client.disconnect()
+            member.disconnect()
