@@ -70,6 +70,15 @@ class User(Base):
     interests: Mapped[str] = mapped_column(String(300), default="")
     bio: Mapped[str] = mapped_column(String(500), default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="")
+    region: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # A facilitator's speciality interests, listed on their profile and used to filter
+    # the schedule (comma-separated, like `interests`).
+    specialities: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Members only appear in the member directory and in suggestions if they opt in.
+    directory_listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Contact details shown only to accepted connections.
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_website: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when the member deleted their account: the profile is gone, the row stays so
     # their messages can show as "Former member" and their votes stay counted.
@@ -564,3 +573,18 @@ class Certificate(Base):
     session_date: Mapped[str] = mapped_column(String(80))  # as printed, in the session's zone
     minutes_attended: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Block(Base):
+    """A member blocked another: each is hidden from the other everywhere (directory,
+    suggestions, connection requests, the room's presence list)."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
