@@ -18,9 +18,11 @@ from chat.extensions import csrf, db, login_manager, socketio
 from chat.realtime import confidentiality as _confidentiality_handlers  # noqa: F401
 from chat.realtime import event_log, message_queue, presence, presence_updates
 from chat.realtime import handlers as _socket_handlers  # noqa: F401
+from chat.realtime import introductions as _introduction_handlers  # noqa: F401
 from chat.realtime import moderation as _moderation_handlers  # noqa: F401
 from chat.realtime import queue as _queue_handlers  # noqa: F401
 from chat.realtime import reports as _report_handlers  # noqa: F401
+from chat.realtime import resources as _resource_handlers  # noqa: F401
 from chat.realtime import steering as _steering_handlers  # noqa: F401
 from chat.wsgi import without_websocket_compression
 

@@ -48,6 +48,7 @@ def _limits(env: dict[str, str]) -> dict[str, int]:
         "CHAT_REPEAT_SECONDS": _count(env, "CHAT_REPEAT_SECONDS", 30),
         "CHAT_REPORT_LIMIT": _count(env, "CHAT_REPORT_LIMIT", 10),
         "CHAT_REPORT_LIMIT_SECONDS": _count(env, "CHAT_REPORT_LIMIT_SECONDS", 600),
+        "CHAT_CONNECTION_REQUESTS_PER_DAY": _count(env, "CHAT_CONNECTION_REQUESTS_PER_DAY", 10),
         "CHAT_SIGN_IN_ACCOUNT_LIMIT": _count(env, "CHAT_SIGN_IN_ACCOUNT_LIMIT", 5),
         "CHAT_SIGN_IN_ADDRESS_LIMIT": _count(env, "CHAT_SIGN_IN_ADDRESS_LIMIT", 20),
         "CHAT_SIGN_IN_LIMIT_SECONDS": _count(env, "CHAT_SIGN_IN_LIMIT_SECONDS", 900),

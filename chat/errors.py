@@ -62,6 +62,13 @@ class ValidationError(ChatError):
         super().__init__("; ".join(f"{name}: {msg}" for name, msg in fields.items()))
         self.fields = fields
 
+    def as_ack(self) -> dict[str, object]:
+        """The error ack, with `fields`: what is wrong with each field, for inline errors."""
+        return {
+            "ok": False,
+            "error": {"code": self.code, "message": self.message, "fields": self.fields},
+        }
+
 
 class RateLimited(ChatError):
     """Too soon: the ack says how many seconds to wait before trying again."""

@@ -167,3 +167,11 @@ class MemberRemoved(RoomEvent):
     member cannot do. The payload is `roles_changed`'s."""
 
     name: ClassVar[str] = "roles_changed"
+
+
+@dataclass(frozen=True)
+class ResourceChanged(RoomEvent):
+    """A resource was shared, voted on, featured or unfeatured, or removed (then the
+    payload is only its `id`, `session_id` and `"removed": true`)."""
+
+    name: ClassVar[str] = "resource"

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -252,8 +253,9 @@ REACTIONS = ("heart", "thumbs_up", "same_here")
 # A participant's say over a message or question in the recap: shown with their name,
 # shown as "A participant", or left out.
 CONSENT_CHOICES = ("keep", "anonymise", "withdraw")
-# A message is what someone wrote, a facilitator's posted prompt, or an announcement.
-MESSAGE_KINDS = ("message", "prompt", "announcement")
+# A message is what someone wrote, a facilitator's posted prompt, an announcement, or a
+# member's introduction of themselves to the room.
+MESSAGE_KINDS = ("message", "prompt", "announcement", "introduction")
 
 
 class Message(Base):
@@ -588,3 +590,167 @@ class Block(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Issue 11: resources
+
+
+class Resource(Base):
+    """A link someone shared in a session's room (an article, a free training, a book).
+
+    Votes are rows in `resource_votes`, counted. A removed resource (by its author, by
+    staff, or because its author deleted their account) stays as a row for the record and
+    vanishes from the room's panel, the recap and the library.
+    """
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        UniqueConstraint("session_id", "author_id", "client_id", name="uq_resources_client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The sharer's tab sends a uuid, so a resend after a reconnect never shares twice.
+    client_id: Mapped[str] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2000))
+    # The link's host without "www.", kept so the library can search and show it.
+    domain: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    featured: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    removed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    session: Mapped[ChatSession] = relationship()
+
+
+class ResourceVote(Base):
+    """One member's upvote of one resource: the primary key makes it count once."""
+
+    __tablename__ = "resource_votes"
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Issue 11: member directory
+
+# Directory terms compare byte by byte on both databases (SQLite's default), so a prefix
+# is one range of the index whatever the server's locale: "C" collation on PostgreSQL.
+DIRECTORY_TERM = String(80).with_variant(String(80, collation="C"), "postgresql")
+
+
+class DirectorySession(Base):
+    """A session a member chose to show on their directory card (one they attended)."""
+
+    __tablename__ = "directory_sessions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class MemberTerm(Base):
+    """One lower-cased word of a member's introduction, for the directory's prefix search
+    through the `term` index; rewritten whenever the member saves their profile."""
+
+    __tablename__ = "member_terms"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(DIRECTORY_TERM, primary_key=True, index=True)
+
+
+# Issue 11: introductions
+
+INTRODUCTION_CHOICES = ("posted", "skipped")
+
+
+class IntroductionChoice(Base):
+    """A member was offered an introduction in a session's room and posted or skipped it;
+    the room offers it once per member, never again after either."""
+
+    __tablename__ = "introduction_choices"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    choice: Mapped[str] = mapped_column(String(16))  # one of INTRODUCTION_CHOICES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Issue 11: connections
+
+CONNECTION_STATUSES = ("pending", "accepted", "declined", "withdrawn")
+
+
+class Connection(Base):
+    """A connection request from one member to another, and, once accepted, the connection.
+
+    The row stays after a decline, a withdrawal or the end of a connection (status
+    "withdrawn"), so the daily limit on requests counts what was really sent.
+    """
+
+    __tablename__ = "connections"
+    __table_args__ = (
+        # A member's incoming requests still waiting for an answer (and the nav's count).
+        Index("ix_connections_incoming", "addressee_id", "status", "created_at"),
+        # A member's outgoing requests, and how many they sent in the last day.
+        Index("ix_connections_outgoing", "requester_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    addressee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # CONNECTION_STATUSES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When it was last answered, withdrawn or ended.
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id])
+    addressee: Mapped[User] = relationship(foreign_keys=[addressee_id])
+
+
+class ConnectionReport(Base):
+    """The addressee of a connection request reported it to the organisers (which also
+    declined it); an organiser resolves or dismisses it, in the audit log."""
+
+    __tablename__ = "connection_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(16))  # one of REPORT_REASONS
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # REPORT_STATUSES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    resolution: Mapped[str] = mapped_column(String(300), default="")
+
+    connection: Mapped[Connection] = relationship()
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])

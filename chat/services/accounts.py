@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from chat.errors import NotFound, ValidationError
 from chat.models import ApiToken, SetupToken, User
-from chat.services import clock, conduct
+from chat.services import clock, conduct, directory
 
 MIN_PASSWORD_LENGTH = 10
 SETUP_LINK_LIFETIME = timedelta(hours=24)
@@ -115,7 +116,8 @@ def authenticate(db: Session, email: str, password: str) -> User:
 
 @dataclass(frozen=True)
 class Profile:
-    """The #TherapistsConnect-style introduction a member keeps up to date."""
+    """The #TherapistsConnect-style introduction a member keeps up to date, with what the
+    member directory may show of it and the contact details connections see."""
 
     display_name: str
     pronouns: str = ""
@@ -125,9 +127,17 @@ class Profile:
     interests: str = ""
     bio: str = ""
     time_zone: str = ""
+    region: str = ""
+    specialities: str = ""
+    contact_email: str = ""
+    contact_website: str = ""
+    directory_listed: bool = False
+    # Sessions (ids) the member's directory card shows; only ones they attended count.
+    shown_sessions: tuple[int, ...] = ()
 
 
-PROFILE_FIELDS = tuple(Profile.__annotations__)
+# The text fields, trimmed and limited alike.
+PROFILE_FIELDS = tuple(name for name, kind in Profile.__annotations__.items() if kind == "str")
 PROFILE_LIMITS = {
     "display_name": 80,
     "pronouns": 40,
@@ -135,12 +145,41 @@ PROFILE_LIMITS = {
     "modality": 80,
     "interests": 300,
     "bio": 500,
+    "region": 80,
+    "specialities": 300,
+    "contact_email": 254,
+    "contact_website": 300,
 }
+WEBSITE_PROBLEM = "Enter a web address starting with https:// or http://, like https://example.org."
+
+
+def website_problem(address: str) -> str | None:
+    """What is wrong with a website address to show to connections, or None: only
+    http and https links to a named host, with no spaces."""
+    parts = urlsplit(address)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return WEBSITE_PROBLEM
+    if any(ch.isspace() or ord(ch) < 32 for ch in address):
+        return WEBSITE_PROBLEM
+    return None
+
+
+def comma_list(text: str) -> str:
+    """A comma-separated list tidied: items trimmed, empty and repeated ones (ignoring
+    case) dropped, joined by ", " (the schedule's speciality filter relies on this)."""
+    items: dict[str, str] = {}
+    for item in text.split(","):
+        if item.strip():
+            items.setdefault(item.strip().lower(), item.strip())
+    return ", ".join(items.values())
 
 
 def update_profile(db: Session, user: User, profile: Profile) -> User:
-    """Validate and save a member's own profile."""
+    """Validate and save a member's own profile, with their directory card's search
+    words and shown sessions; nothing is saved on error."""
     values = {name: (getattr(profile, name) or "").strip() for name in PROFILE_FIELDS}
+    values["specialities"] = comma_list(values["specialities"])
+    values["contact_email"] = normalise_email(values["contact_email"])
     errors = {
         name: f"Keep this to {limit} characters or fewer."
         for name, limit in PROFILE_LIMITS.items()
@@ -155,10 +194,16 @@ def update_profile(db: Session, user: User, profile: Profile) -> User:
             clock.zone(values["time_zone"])
         except ValidationError as exc:
             errors.update(exc.fields)
+    if values["contact_email"] and (problem := email_problem(values["contact_email"])):
+        errors["contact_email"] = problem
+    if values["contact_website"] and (problem := website_problem(values["contact_website"])):
+        errors.setdefault("contact_website", problem)
     if errors:
         raise ValidationError(errors)
     for name, value in values.items():
         setattr(user, name, value)
+    user.directory_listed = bool(profile.directory_listed)
+    directory.save_card(db, user, profile.shown_sessions)
     db.commit()
     return user
 

@@ -9,19 +9,26 @@ roster, reports) are not filtered: a member must not be able to hide from modera
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select, union
+from sqlalchemy import CompoundSelect, bindparam, delete, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chat.errors import ChatError, NotFound
 from chat.models import Block, User
 
-# Everyone on the other side of a block from one member, in either direction.
-_HIDDEN = union(
-    select(Block.blocked_id).where(Block.blocker_id == bindparam("user_id")),
-    select(Block.blocker_id).where(Block.blocked_id == bindparam("user_id")),
-)
+
+def hidden_from(user_id: Any) -> CompoundSelect:
+    """The ids of everyone on the other side of a block from `user_id`, in either
+    direction, as a statement to use in a query's `not_in` (or to run)."""
+    return union(
+        select(Block.blocked_id).where(Block.blocker_id == user_id),
+        select(Block.blocker_id).where(Block.blocked_id == user_id),
+    )
+
+
+_HIDDEN = hidden_from(bindparam("user_id"))  # composed once: hidden_ids runs on every join
 
 
 def block(db: Session, blocker: User, blocked_id: int, now: datetime) -> None:
@@ -54,14 +61,3 @@ def hidden_ids(db: Session, user_id: int) -> set[int]:
 def between(db: Session, one_id: int, other_id: int) -> bool:
     """Whether either of two members has blocked the other."""
     return other_id in hidden_ids(db, one_id)
-
-
-def blocked_by(db: Session, user: User) -> list[User]:
-    """The members `user` has blocked, by name, for their list of blocks to lift."""
-    query = (
-        select(User)
-        .join(Block, Block.blocked_id == User.id)
-        .where(Block.blocker_id == user.id)
-        .order_by(User.display_name, User.id)
-    )
-    return list(db.scalars(query))

@@ -4,8 +4,9 @@ The row stays, renamed "Former member", so the live history still reads and the 
 reactions they gave stay counted (anonymously). Everything that identifies them goes:
 the profile, the email (freed for a new registration), the password, API tokens, and
 their place as facilitator of sessions still to come. Every message and question they
-wrote is withdrawn from recaps. The audit log keeps the names it copied: it is a record.
-Issued certificates keep the name they certify, so they still verify.
+wrote is withdrawn from recaps, and the resources they shared leave the library. The
+audit log keeps the names it copied: it is a record. Issued certificates keep the name
+they certify, so they still verify.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from sqlalchemy.orm import Session
 from chat.errors import Forbidden, ValidationError
 from chat.events import RoomEvent, SignedOut
 from chat.models import ApiToken, ChatSession, Message, Question, User, session_facilitators
-from chat.services import accounts, limits, rooms
+from chat.services import (
+    accounts,
+    connections,
+    directory,
+    introductions,
+    limits,
+    resources,
+    rooms,
+)
 
 FORMER_MEMBER = "Former member"
 # Not an argon2 hash, so no password can ever match it.
@@ -100,12 +109,19 @@ def delete_account(
     for field in ("pronouns", "trains_at", "modality", "training_stage", "interests", "bio"):
         setattr(user, field, "")
     user.time_zone = ""
+    for field in ("region", "specialities", "contact_email", "contact_website"):
+        setattr(user, field, "")
+    user.directory_listed = False  # the directory card goes, with its search words
+    directory.forget(db, user)
     user.email = placeholder_email(user)
     user.password_hash = UNUSABLE_PASSWORD
     user.is_organiser = False
     db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    connections.forget(db, user)  # their connections and requests, and the blocks they made
     db.execute(update(Message).where(Message.author_id == user.id).values(consent="withdraw"))
     db.execute(update(Question).where(Question.author_id == user.id).values(consent="withdraw"))
+    resources.withdraw_all(db, user, now)  # their links leave the room, recaps and library
+    introductions.forget(db, user, now)  # an introduction describes them: it vanishes
     db.commit()
     gone = {"message": "This account was deleted, so this page is signed out."}
     return [SignedOut(0, gone, user_id=user.id)]

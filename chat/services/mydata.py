@@ -31,7 +31,7 @@ from chat.models import (
     Visit,
     session_facilitators,
 )
-from chat.services import messages
+from chat.services import connections, directory, introductions, messages, resources
 
 FORMAT_VERSION = 1
 SECRET_FIELDS = frozenset({"password_hash"})
@@ -251,6 +251,10 @@ def export(db: Session, user: User, now: datetime) -> dict[str, Any]:
                 .order_by(ConductAcceptance.version_id)
             )
         ],
+        "resources_shared": resources.export(db, user),
+        "introduction_choices": introductions.export(db, user),
+        "directory_card": directory.export(db, user),
+        **connections.export(db, user),  # connections, blocks, connection_reports_made
         "api_tokens": _tokens(db, user),
     }
 

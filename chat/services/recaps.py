@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from chat.errors import ChatError, Forbidden, ValidationError
 from chat.models import RECAP_VISIBILITY, ChatSession, Message, Prompt, Question, Recap, User
-from chat.services import audit, clock, consent, questions, roles
+from chat.services import audit, clock, consent, questions, resources, roles
 from chat.services.pdf import Document
+from chat.services.resources import SharedResource
 from chat.services.transcripts import Person, SessionDetails
 
 MAX_SUMMARY = 2000
@@ -154,6 +155,8 @@ class RecapView:
     published_at: datetime | None  # in the session's zone; None while unpublished
     review_closes_at: datetime  # in the session's zone
     generated_at: datetime  # in the session's zone
+    # The links shared in the room, without who shared them (a recap may be public).
+    resources: tuple[SharedResource, ...] = ()
 
     @property
     def published(self) -> bool:
@@ -290,6 +293,8 @@ def _shown(message: Message) -> bool:
     """Whether a message may appear in the recap at all (quoted or in full)."""
     if message.deleted_at is not None:
         return False
+    if message.kind == "introduction":
+        return False  # it describes its author, not the discussion; a recap may be public
     if message.kind == "prompt":
         return True  # a facilitator's posted question frames the recap
     return message.consent != "withdraw" and message.author.deleted_at is None
@@ -421,6 +426,7 @@ def build(db: Session, session: ChatSession, now: datetime) -> RecapView:
         published_at=published_at.astimezone(zone) if published_at is not None else None,
         review_closes_at=consent.review_closes_at(session).astimezone(zone),
         generated_at=now.astimezone(zone),
+        resources=tuple(resources.for_recap(db, session)),
     )
 
 
@@ -489,6 +495,24 @@ def _md_questions(view: RecapView) -> list[str]:
     return [*lines, ""]
 
 
+def _md_link(url: str) -> str:
+    # A link destination in angle brackets may hold anything but "<", ">" and line breaks,
+    # which a checked link never has; parentheses are percent-encoded besides.
+    return "<" + url.replace("(", "%28").replace(")", "%29") + ">"
+
+
+def _md_resources(view: RecapView) -> list[str]:
+    lines = ["## Resources shared", ""]
+    for r in view.resources:
+        featured = "**Featured** · " if r.featured else ""
+        lines.append(f"- [{_md(r.title)}]({_md_link(r.url)}) ({featured}{_md(r.domain)}, "
+                     f"{r.votes_label})")  # fmt: skip
+        lines += [f"  {_md(line)}" for line in r.note.split("\n") if r.note]
+    if not view.resources:
+        lines.append("*No resources were shared.*")
+    return [*lines, ""]
+
+
 def to_markdown(view: RecapView) -> str:
     """The recap as Markdown: every piece of user text escaped, never markup."""
     lines = [*_md_header(view), ""]
@@ -500,6 +524,7 @@ def to_markdown(view: RecapView) -> str:
     if not view.sections:
         lines += ["*No messages in the recap.*", ""]
     lines += _md_questions(view)
+    lines += _md_resources(view)
     return "\n".join(lines)
 
 
@@ -553,4 +578,13 @@ def to_pdf(view: RecapView) -> bytes:
         doc.paragraph(q.body)
     if not view.questions:
         doc.paragraph("No questions in the recap.", 10)
+    doc.heading("Resources shared", 14)
+    for r in view.resources:
+        featured = "Featured · " if r.featured else ""
+        doc.paragraph(f"{r.title} ({featured}{r.domain}, {r.votes_label})", 10, bold=True)
+        doc.paragraph(r.url, 9)
+        if r.note:
+            doc.paragraph(r.note)
+    if not view.resources:
+        doc.paragraph("No resources were shared.", 10)
     return doc.to_bytes()

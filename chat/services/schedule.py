@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from chat.errors import NotFound, ValidationError
 from chat.events import RoomEvent, StaffChanged
 from chat.models import ChatSession, Series, User
-from chat.services import accounts, clock, consent, rooms
+from chat.services import accounts, clock, consent, facilitators, rooms
 from chat.services.roles import require_organiser
 
 MAX_WEEKS = 52
@@ -256,8 +256,17 @@ def all_series(db: Session) -> list[Series]:
     return list(db.scalars(select(Series).order_by(Series.name)))
 
 
-def upcoming_sessions(db: Session, now: datetime, limit: int = 50) -> list[ChatSession]:
-    """Sessions that have not ended yet (cancelled ones included, marked), soonest first."""
+def upcoming_sessions(
+    db: Session,
+    now: datetime,
+    limit: int = 50,
+    *,
+    speciality: str = "",
+    facilitator_id: int | None = None,
+) -> list[ChatSession]:
+    """Sessions that have not ended yet (cancelled ones included, marked), soonest first;
+    only those with a facilitator listing `speciality`, or facilitated by
+    `facilitator_id`, when given."""
     query = (
         select(ChatSession)
         .options(selectinload(ChatSession.facilitators), selectinload(ChatSession.series))
@@ -267,6 +276,10 @@ def upcoming_sessions(db: Session, now: datetime, limit: int = 50) -> list[ChatS
         )
         .order_by(ChatSession.starts_at)
     )
+    if speciality.strip():
+        query = query.where(facilitators.facilitated_by_speciality(speciality))
+    if facilitator_id is not None:
+        query = query.where(ChatSession.facilitators.any(User.id == facilitator_id))
     return [s for s in db.scalars(query) if rooms.ends_at(s) > now][:limit]
 
 

@@ -79,14 +79,17 @@ class Entry:
     reply_to: int | None
     reply_excerpt: str | None  # None without a reply, or when the replied-to was deleted
     reactions: dict[str, int]
-    kind: str = "message"  # or "prompt" (a facilitator's Qn) or "announcement"
+    kind: str = "message"  # or "prompt" (a facilitator's Qn), "announcement", "introduction"
     prompt_number: int | None = None  # the Q number posted, or the one answered
 
     @property
     def label(self) -> str:
-        """ "Q2" for a posted prompt, "A2" for an answer to it, "Announcement", or ""."""
+        """ "Q2" for a posted prompt, "A2" for an answer to it, "Announcement",
+        "Introduction", or ""."""
         if self.kind == "announcement":
             return "Announcement"
+        if self.kind == "introduction":
+            return "Introduction"
         if self.prompt_number is None:
             return ""
         return f"{'Q' if self.kind == 'prompt' else 'A'}{self.prompt_number}"

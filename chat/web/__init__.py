@@ -16,7 +16,9 @@ from chat.web import (
     bans,
     common,
     conduct,
+    connections,
     consent,
+    directory,
     headers,
     health,
     invitations,
@@ -24,6 +26,7 @@ from chat.web import (
     organise,
     prompts,
     recaps,
+    resources,
     schedule,
     transcripts,
 )
@@ -45,6 +48,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(recaps.bp)
     app.register_blueprint(conduct.bp)
     app.register_blueprint(consent.bp)
+    app.register_blueprint(directory.bp)
+    app.register_blueprint(connections.bp)
+    app.register_blueprint(resources.bp)
     app.register_blueprint(health.bp)
     common.init_app(app)
     headers.init_app(app)

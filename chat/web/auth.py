@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from chat import limiting
 from chat.errors import RateLimited, ValidationError
 from chat.extensions import db
-from chat.services import accounts, limits, sanctions
+from chat.services import accounts, directory, limits, sanctions
 from chat.web.common import local_next, now, render_form, show_errors
 from chat.web.forms import ActionForm, LoginForm, ProfileForm, RegisterForm
 
@@ -121,15 +121,21 @@ def setup(token: str) -> tuple[str, int] | Response:
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile() -> tuple[str, int] | Response:
-    """A member edits their introduction."""
+    """A member edits their introduction, their directory card and their contact details."""
     form = ProfileForm(obj=current_user)
+    attended = directory.attended_sessions(db.session, current_user, now())
+    form.shown_sessions.choices = [(s.id, s.title) for s in attended]
+    if not form.is_submitted():
+        form.shown_sessions.data = sorted(directory.shown_session_ids(db.session, current_user))
     if form.validate_on_submit():
         try:
             accounts.update_profile(
                 db.session,
                 current_user,
                 accounts.Profile(
-                    **{name: form[name].data or "" for name in accounts.PROFILE_FIELDS}
+                    **{name: form[name].data or "" for name in accounts.PROFILE_FIELDS},
+                    directory_listed=form.directory_listed.data,
+                    shown_sessions=tuple(form.shown_sessions.data or ()),
                 ),
             )
         except ValidationError as exc:
@@ -138,4 +144,4 @@ def profile() -> tuple[str, int] | Response:
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("auth.profile"))
-    return render_form("auth/profile.html", form)
+    return render_form("auth/profile.html", form, attended=attended)

@@ -11,8 +11,10 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
 
@@ -54,6 +56,22 @@ class ProfileForm(FlaskForm):
     time_zone = StringField(
         "Time zone",
         description="An IANA name like Europe/London. Leave empty to use your browser's.",
+    )
+    region = StringField("Country or region", description="For example Scotland, or Ontario.")
+    specialities = StringField(
+        "Speciality interests",
+        description=(
+            "Comma separated. Shown on your facilitator profile when you facilitate a "
+            "session, and used to filter the schedule."
+        ),
+    )
+    directory_listed = BooleanField("List me in the member directory")
+    shown_sessions = SelectMultipleField("Sessions to show on your card", coerce=int, choices=[])
+    contact_email = EmailField(
+        "Contact email (optional)", description="For example a professional address."
+    )
+    contact_website = URLField(
+        "Website (optional)", description="An address starting with https:// or http://."
     )
 
 

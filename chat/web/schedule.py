@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from chat.errors import NotFound
 from chat.extensions import db
-from chat.services import calendar, conduct, roles, rooms, schedule, transcripts
+from chat.services import calendar, conduct, facilitators, roles, rooms, schedule, transcripts
 from chat.web.common import lobby_minutes, now
 from chat.web.conduct import agreement_url
 
@@ -17,13 +17,35 @@ bp = Blueprint("schedule", __name__)
 
 @bp.get("/")
 def index() -> str:
-    """The schedule is the home page: shareable, no sign-in needed."""
+    """The schedule is the home page: shareable, no sign-in needed. `?speciality=` shows
+    only upcoming sessions with a facilitator of that speciality."""
     moment = now()
+    speciality = request.args.get("speciality", "").strip()[:300]
+    upcoming = schedule.upcoming_sessions(db.session, moment)
     return render_template(
         "schedule/index.html",
-        upcoming=schedule.upcoming_sessions(db.session, moment),
+        upcoming=(
+            schedule.upcoming_sessions(db.session, moment, speciality=speciality)
+            if speciality
+            else upcoming
+        ),
+        specialities=facilitators.speciality_choices(upcoming),
+        speciality=speciality,
         past=schedule.past_sessions(db.session, moment, limit=20),
         series=schedule.all_series(db.session),
+    )
+
+
+@bp.get("/facilitators/<int:user_id>")
+def facilitator(user_id: int) -> str:
+    """A facilitator's profile, public like the schedule: who they are, their speciality
+    interests and the sessions they will facilitate. 404 for anyone who facilitates none."""
+    person = facilitators.facilitator(db.session, user_id)
+    return render_template(
+        "schedule/facilitator.html",
+        person=person,
+        specialities=facilitators.speciality_items(person.specialities),
+        upcoming=schedule.upcoming_sessions(db.session, now(), facilitator_id=person.id),
     )
 
 

@@ -3,6 +3,19 @@
 // createElement("a")), never as HTML.
 import { formatLocal, viewerZone } from "./local-time.js";
 
+/** An inline SVG icon drawn from one path (24×24 box), hidden from screen readers. */
+export function icon(path) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "icon");
+  const shape = document.createElementNS(ns, "path");
+  shape.setAttribute("d", path);
+  svg.append(shape);
+  return svg;
+}
+
 export function make(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;

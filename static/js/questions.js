@@ -4,7 +4,7 @@
 // ack's `queue`, `state`, `room` and the `question` / `question_removed` events.
 // The server authorises every action; which buttons show is a convenience only.
 // User text only ever enters the page through textContent, never as HTML.
-import { button, duration, excerpt, make, newClientId, setTime } from "./common.js";
+import { button, duration, excerpt, icon, make, newClientId, setTime } from "./common.js";
 import { createGuard } from "./confidentiality.js";
 
 const MIN_BODY = 5;
@@ -30,18 +30,6 @@ function firstWords(body) {
   const words = body.split(/\s+/).filter(Boolean);
   const some = words.slice(0, 6).join(" ");
   return excerpt(words.length > 6 ? `${some}…` : some, 60);
-}
-
-function icon(path) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("class", "icon");
-  const shape = document.createElementNS(ns, "path");
-  shape.setAttribute("d", path);
-  svg.append(shape);
-  return svg;
 }
 
 export function createQuestions({ sessionId, request, online, me, onReport }) {

@@ -4,11 +4,13 @@
 // textContent and text nodes (links through createElement("a")), never as HTML.
 import { formatLocal } from "./local-time.js";
 import { createCatchUp } from "./catch-up.js";
-import { button, duration, make, newClientId, renderBody, setTime } from "./common.js";
+import { button, duration, icon, make, newClientId, renderBody, setTime } from "./common.js";
 import { createGuard } from "./confidentiality.js";
+import { createIntroductions } from "./introductions.js";
 import { createMentionSuggestions, markMention, mentions } from "./mentions.js";
 import { createModeration } from "./moderation-actions.js";
 import { createQuestions } from "./questions.js";
+import { createResources } from "./resources.js";
 import { createReports } from "./reports.js";
 import { createRoomAlerts } from "./room-alerts.js";
 import { createStaffPanel } from "./staff-panel.js";
@@ -118,18 +120,6 @@ let slowWait = null; // { until (ms, local clock), message } while slow mode hol
 
 // ---- small helpers ----------------------------------------------------------------------
 
-function icon(path) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("class", "icon");
-  const shape = document.createElementNS(ns, "path");
-  shape.setAttribute("d", path);
-  svg.append(shape);
-  return svg;
-}
-
 function say(text) {
   chatStatus.textContent = text;
 }
@@ -167,6 +157,8 @@ function buildMeta(message) {
   } else if (kind === "announcement") {
     meta.append(make("span", "kind-label announcement-label", "Announcement"), " ",
       make("span", "msg-from", "from"), " ");
+  } else if (kind === "introduction") {
+    meta.append(make("span", "kind-label introduction-label", "Introduction"), " ");
   }
   meta.append(make("span", "msg-author", author.name));
   if (author.pronouns) meta.append(" ", make("span", "msg-pronouns", `(${author.pronouns})`));
@@ -243,6 +235,7 @@ function setKind(li, message) {
   const kind = message.kind || "message";
   li.classList.toggle("msg-prompt", kind === "prompt");
   li.classList.toggle("msg-announcement", kind === "announcement");
+  li.classList.toggle("msg-introduction", kind === "introduction");
   li.dataset.prompt = message.prompt ? String(message.prompt.id) : "";
   markMatch(li, message);
 }
@@ -530,6 +523,8 @@ async function joined(ack, gen) {
   rehearsalBanner.hidden = !ack.rehearsal;
   panel.sync(staff, ack);
   questions.sync(ack.queue, staff);
+  resources.sync(ack.resources || [], staff);
+  introductions.sync(ack);
   applyState(ack.state);
   applyRoom(ack.room);
   applyPresence(ack.presence);
@@ -1186,6 +1181,8 @@ function applyState(next) {
   renderCountdown();
   panel.applyState(next);
   questions.applyState(next);
+  resources.applyState(next);
+  introductions.applyState(next);
   // Members may download the transcript once the session has ended.
   if (next.state === "ended") document.getElementById("transcript-links").hidden = false;
 }
@@ -1273,11 +1270,16 @@ const catchUp = createCatchUp({
 const reporting = createReports({ sessionId, request, online: () => ready });
 const guard = createGuard({ sessionId, request, online: () => ready, input, noun: "message" });
 const questions = createQuestions({ sessionId, request, online: () => ready, me, onReport: reporting.open });
+const resources = createResources({ sessionId, request, online: () => ready, me });
 const suggestions = createMentionSuggestions({
   input,
   me,
   messages: () => Array.from(shown.values(), (entry) => entry.message),
   facilitators: JSON.parse(root.dataset.facilitators || "[]"),
+});
+const introductions = createIntroductions({
+  sessionId, request, online: () => ready, say, serverNow: () => Date.now() + clockOffset,
+  composerInput: input, onPosted: (message) => keepingScroll(() => addStored(message, true)),
 });
 const alerts = createRoomAlerts({ me, log, title: root.querySelector("h1").textContent });
 
@@ -1314,6 +1316,7 @@ socket.on("message", (message) => {
   const before = lastSeenId;
   if (message.id > before) alerts.onLiveMessage(message); // even while the view is paused
   keepingScroll(() => addStored(message, true));
+  introductions.heard(message);
   // A broadcast we missed (ids go up by one per message): fetch what is between.
   if (ready && message.id > before + 1) {
     const missing = firstMissing(Math.max(before + 1, floor), message.id);
@@ -1330,13 +1333,18 @@ socket.on("message_deleted", (event) => {
   // A moderator's removal leaves a tombstone in its place; an author's delete vanishes.
   if (event.removed_by === "moderator" && event.message) replaceMessage(event.message);
   else markDeleted(event.message_id);
+  introductions.removed(event.message_id);
 });
-socket.on("message_edited", (message) => keepingScroll(() => replaceMessage(message)));
+socket.on("message_edited", (message) => {
+  keepingScroll(() => replaceMessage(message));
+  introductions.heard(message);
+});
 socket.on("moderation_notice", (notice) => moderation.notice(notice));
 socket.on("sanctions", (event) => moderation.applySanctions(event));
 socket.on("run_sheet", (sheet) => panel.applyRunSheet(sheet));
 socket.on("question", (question) => questions.upsert(question));
 socket.on("question_removed", (event) => questions.remove(event));
+socket.on("resource", (resource) => resources.upsert(resource));
 socket.on("backstage_message", (note) => panel.addNote(note));
 socket.on("report", (report) => panel.applyReport(report));
 // A facilitator was added or removed: join again (as after a reconnect) to learn our role,
@@ -1355,5 +1363,7 @@ applyRoomState();
 updateCounter();
 renderCountdown();
 questions.applyState(state);
+resources.applyState(state);
 questions.init();
+introductions.applyState(state);
 setInterval(tick, 1000);

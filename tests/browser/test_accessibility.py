@@ -44,6 +44,7 @@ from tests.browser.helpers import (
     seed_messages,
     sign_in,
 )
+from tests.browser.test_connections import seed_connections
 from tests.conftest import ROOT, LiveServer
 from tests.helpers import missing_service
 from tests.live_setup import create_session, register_users
@@ -106,6 +107,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Any, axe_source: str
             )
             for email in (OLU, MAYA, ANA, BEN, CAL):
                 conduct.accept(db, accounts.user_by_email(db, email), version.id, now)
+        seed_connections(server, DEE)
 
         lobby = create_session(server, "Working with endings", MAYA)
         seed_messages(server, lobby, ANA, ["Hello from Leeds, early as ever."])
@@ -273,6 +275,9 @@ def test_public_pages(scanner: Scanner, site: Site) -> None:
     scanner.visit(None, "/certificates/verify?code=TT-0000-0000", "certificate unknown", 404)
     scanner.visit(None, "/no-such-page", "not found", 404)
     scanner.visit(None, f"/invitations/{site.invitation}", "invitation")
+    with site.server.database() as db:
+        maya = accounts.user_by_email(db, MAYA).id
+    scanner.visit(None, f"/facilitators/{maya}", "facilitator profile")
     page = scanner.open(None, "/register")
     page.get_by_role("button", name="Register").click()  # errors tied to the fields
     expect(page.locator(".error").first).to_be_visible()
@@ -284,6 +289,9 @@ def test_member_pages(scanner: Scanner, site: Site) -> None:
     scanner.visit(ANA, "/", "schedule (member, review banner)")
     scanner.visit(ANA, "/profile", "profile")
     scanner.visit(ANA, "/profile/delete", "delete account")
+    scanner.visit(ANA, "/connections", "connections")
+    scanner.visit(ANA, "/members", "member directory")
+    scanner.visit(ANA, "/members?q=nobody-has-this", "member directory (nothing found)")
     scanner.visit(DEE, f"/agreement?next=/sessions/{site.live}", "group agreement (to accept)")
     scanner.room(ANA, site.lobby, "lobby (member)")
     page = scanner.room(ANA, site.live, "live room (member)")
@@ -350,5 +358,6 @@ def test_organiser_pages(scanner: Scanner, site: Site) -> None:
     scanner.visit(OLU, f"/organise/sessions/{site.live}/facilitators", "facilitators")
     scanner.visit(OLU, "/organise/audit", "audit log")
     scanner.visit(OLU, "/organise/bans/", "bans")
+    scanner.visit(OLU, "/organise/connection-reports", "reported connection requests")
     scanner.visit(OLU, "/organise/agreement", "group agreement (edit)")
     scanner.check()

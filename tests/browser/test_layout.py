@@ -122,6 +122,9 @@ def test_prompt_at_the_top_composer_at_the_bottom_all_in_view(
     assert log["height"] >= 96  # room to read
     assert send["y"] + send["height"] <= height  # all of it in view
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    if size == "phone" and email == MAYA:  # staff find their tab in view, not scrolled off
+        staff_tab = box(page.get_by_role("tab", name="Facilitator"))
+        assert staff_tab["x"] + staff_tab["width"] <= SIZES[size]["viewport"]["width"]
     # the chat's short times ("20:03") are in the reader's zone, named once
     zone = page.locator("#chat-tools").get_by_text("Times in GMT")
     expect(zone).to_be_visible()
@@ -134,7 +137,7 @@ def test_phone_tabs_show_one_part_of_the_room_at_a_time(
     found = live_room(live_server)
     ana = rooms(ANA, found, **PHONE)
     maya = rooms(MAYA, found, **PHONE)
-    names = ["Chat", "Questions", "People"]
+    names = ["Chat", "Questions", "Resources", "People"]
     row = ana.get_by_role("tablist", name="Room").get_by_role("tab")
     expect(row).to_have_text(names, use_inner_text=True)
     expect(tab(maya, "Facilitator")).to_be_visible()  # staff only
@@ -163,6 +166,9 @@ def test_phone_tabs_show_one_part_of_the_room_at_a_time(
 
     # arrow keys, Home and End move between the tabs, and each shows its panel
     tab(ana, "Questions").focus()
+    ana.keyboard.press("ArrowRight")
+    expect(tab(ana, "Resources")).to_be_focused()
+    expect(ana.get_by_role("tabpanel", name="Resources")).to_contain_text("No resources shared")
     ana.keyboard.press("ArrowRight")
     expect(tab(ana, "People")).to_be_focused()
     expect(ana.get_by_role("tabpanel", name="People")).to_contain_text("in the room")
@@ -235,7 +241,8 @@ def test_every_target_is_at_least_24px(open_room: Callable, size: str, scheme: s
     page = open_room(MAYA, color_scheme=scheme, **SIZES[size])
     expect(page.locator("#staff-panel")).to_have_count(1)
     expect(message(page, HELLO)).to_be_visible()
-    tabs = ["Chat", "Questions", "People", "Facilitator"] if size == "phone" else [None]
+    phone_tabs = ["Chat", "Questions", "Resources", "People", "Facilitator"]
+    tabs = phone_tabs if size == "phone" else [None]
     for name in tabs:
         if name:
             tab(page, name).click()

@@ -269,8 +269,10 @@ def test_the_room_fits_a_phone(open_room: Callable) -> None:
     for page in (maya, ana):
         expect(page.locator("#current-question")).to_be_visible()
         # a phone browser widens its layout to fit what overflows, so measure against 390
+        # (the tab row scrolls within itself: only its own box must fit)
         too_wide = page.evaluate(
             """() => [...document.querySelectorAll('main *')]
+                .filter((el) => !el.closest('#room-tabs [role=tab]'))
                 .filter((el) => el.getBoundingClientRect().right > 391)
                 .map((el) => el.id || el.className || el.tagName)"""
         )

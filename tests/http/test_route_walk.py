@@ -23,6 +23,7 @@ PUBLIC = {
     "schedule.index",
     "schedule.feed",
     "schedule.session_ics",
+    "schedule.facilitator",  # a facilitator's profile, public like the schedule
     "auth.login",
     "auth.register",
     "auth.logout",
@@ -36,9 +37,25 @@ PUBLIC = {
 }
 # Signed-in members may use these (anonymous visitors are sent to sign in).
 MEMBERS = {"auth.profile", "schedule.lobby", "mydata.download", "mydata.delete_account"}
+MEMBERS |= {"resources.library"}  # the resource library (tests/http/test_resources.py)
+MEMBERS |= {"directory.members"}  # the member directory (tests/http/test_directory.py)
 # A member's own CPD certificate: 409 before the end (as in the walk), 403 if not there long
 # enough (tests/http/test_attendance.py).
 MEMBERS |= {"attendance.certificate"}
+# Connections: someone else's request is 404, and "people you met" 409 before the end
+# and 403 for those who were not there (tests/http/test_connections.py).
+MEMBERS |= {
+    "connections.index",
+    "connections.connect",
+    "connections.accept",
+    "connections.decline",
+    "connections.withdraw",
+    "connections.remove",
+    "connections.report",
+    "connections.block",
+    "connections.unblock",
+    "connections.people_you_met",
+}
 # A recap is for members (a public one for anyone, tested in tests/http/test_recaps.py);
 # the walk's session has none published, so members get 404 and visitors sign in.
 RECAP_READERS = {"recaps.recap", "recaps.download"}
@@ -74,6 +91,8 @@ ORGANISERS = {
     "bans.unban",
     "conduct.edit",
     "anonymised.export",
+    "connections.reports",
+    "connections.resolve",
 }
 CLASSIFIED = (
     PUBLIC | MEMBERS | RECAP_READERS | AFTER_THE_SESSION | SESSION_STAFF | ORGANISERS | PARTICIPANTS
@@ -101,6 +120,8 @@ def world(app: Flask, organiser: User) -> dict[str, Any]:
         "fmt": "md",
         "action": "delete",
         "filename": "css/app.css",
+        "connection_id": 1,  # nobody's: members get 404 (others' requests: test_connections)
+        "report_id": 1,
     }
 
 

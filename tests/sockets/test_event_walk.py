@@ -22,10 +22,11 @@ from chat.models import (
     QuestionVote,
     Reaction,
     Report,
+    Resource,
     Sanction,
     User,
 )
-from chat.services import prompts, questions, reports
+from chat.services import prompts, questions, reports, resources
 from tests.helpers import make_session, make_user
 from tests.sockets.helpers import new_message
 
@@ -41,9 +42,20 @@ MEMBER_EVENTS = {
     "vote_question",
     "report",
     "check_message",
+    "introduce",
+    "skip_introduction",
+    "introductions",
+    "share_resource",
+    "vote_resource",
 }
 # Members may send these about their own message or question only.
-OWN_THINGS = {"delete_message", "edit_message", "edit_question", "withdraw_question"}
+OWN_THINGS = {
+    "delete_message",
+    "edit_message",
+    "edit_question",
+    "withdraw_question",
+    "remove_resource",
+}
 
 
 def staff_payloads(ids: dict[str, int]) -> dict[str, dict[str, Any]]:
@@ -76,6 +88,7 @@ def staff_payloads(ids: dict[str, int]) -> dict[str, dict[str, Any]]:
         "readmit_member": {"user_id": ids["member"]},
         "ban_member": {"user_id": ids["member"], "reason": "Abuse"},
         "unban_member": {"user_id": ids["member"]},
+        "feature_resource": {"resource_id": ids["resource"], "featured": True},
     }
 
 
@@ -86,6 +99,7 @@ def own_thing_payloads(ids: dict[str, int]) -> dict[str, dict[str, Any]]:
         "edit_message": {"message_id": ids["message"], "body": "Reworded by a stranger"},
         "edit_question": {"question_id": ids["question"], "body": "Reworded by a stranger"},
         "withdraw_question": {"question_id": ids["question"]},
+        "remove_resource": {"resource_id": ids["resource"]},
     }
 
 
@@ -100,7 +114,7 @@ CONTROL_COLUMNS = (
     "extra_minutes",
     "questions_premoderated",
 )
-ID_NAMES = ("prompt", "message", "question", "other_question", "report", "member")
+ID_NAMES = ("prompt", "message", "question", "other_question", "report", "member", "resource")
 
 
 def registered_events() -> set[str]:
@@ -118,6 +132,7 @@ def counts() -> tuple[Any, ...]:
         [(p.number, p.skipped) for p in db.session.scalars(select(Prompt))],
         [r.status for r in db.session.scalars(select(Report))],
         [(m.body, m.sensitive, m.deleted_at) for m in db.session.scalars(select(Message))],
+        [(r.featured, r.removed_at) for r in db.session.scalars(select(Resource))],
     )
 
 
@@ -142,6 +157,8 @@ def test_members_are_refused_every_staff_event_and_others_things(
                               str(uuid.uuid4()), now, 15)  # fmt: skip
     reported, _ = reports.file_report(db.session, guest, room, message_id=said["message"]["id"],
                                       reason="spam", note="", now=now)  # fmt: skip
+    shared, _ = resources.share(db.session, member, room, "On endings", "https://example.org",
+                                "", str(uuid.uuid4()), now, 15)  # fmt: skip
     ids = {
         "prompt": added[0].id,
         "message": said["message"]["id"],
@@ -149,6 +166,7 @@ def test_members_are_refused_every_staff_event_and_others_things(
         "other_question": second["id"],
         "report": reported,
         "member": member.id,
+        "resource": shared["id"],
     }
     intruder = make_user(db.session, "intruder@example.org", "Intruder")
     if who != "member":

@@ -22,11 +22,12 @@ from tests.helpers import START, make_user
 from tests.sockets.helpers import new_message
 from tests.sockets.test_questions import ask
 
-# connect (2): the token's user, any ban. join (15): the user; the session with its
+# connect (2): the token's user, any ban. join (17): the user; the session with its
 # facilitators and prompts; a removal or ban; the agreement; the last page of messages,
 # their authors and reactions; the reply parents and their authors; the visit; the
-# queue, its authors, its votes and mine; my reactions.
-BUDGET = 17
+# queue, its authors, its votes and mine; my reactions; the resources with their
+# authors and votes; my blocks together with my introduction answer for the room.
+BUDGET = 19
 
 
 @contextmanager
