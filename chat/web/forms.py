@@ -62,7 +62,7 @@ class ProfileForm(FlaskForm):
         "Speciality interests",
         description=(
             "Comma separated. Shown on your facilitator profile when you facilitate a "
-            "session, and used to filter the schedule."
+            "session (public, like the schedule), and used to filter the schedule."
         ),
     )
     directory_listed = BooleanField("List me in the member directory")
